@@ -1,0 +1,143 @@
+"""Bytes to text: archives, byte-order marks and encodings of a delivered file (raw-sources §2.1-§2.2).
+
+DuckDB reads plain UTF-8 files directly. Everything else (gzip, zip, UTF-16LE, a Windows-1252
+fallback) is transcoded once, in large chunks, into a UTF-8 working copy that DuckDB then reads.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import hashlib
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1 << 20
+
+
+class FatalFileError(Exception):
+    """The whole file is refused; nothing from it is loaded."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TextFile:
+    path: Path  # a UTF-8 file DuckDB can read
+    encoding: str  # encoding detected in the delivered file
+    fallback: bool  # decoded as Windows-1252 because it was not valid UTF-8
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    """SHA-256 and size of a file as delivered."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def inner_name(path: Path) -> str:
+    """The name the recognition rules apply to: without `.gz`, or the single member of a zip."""
+    name = path.name
+    if name.lower().endswith(".gz"):
+        return name[:-3]
+    if name.lower().endswith(".zip"):
+        members = _zip_members(path)
+        return Path(members[0]).name
+    return name
+
+
+def _zip_members(path: Path) -> list[str]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.namelist() if not m.endswith("/")]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise FatalFileError("unreadable_archive", f"{path.name}: not a readable zip archive") from exc
+    if len(members) != 1:
+        raise FatalFileError(
+            "unreadable_archive",
+            f"{path.name}: a zip must hold exactly one CSV member, found {len(members)}",
+        )
+    return members
+
+
+@contextmanager
+def _open_bytes(path: Path) -> Iterator[BinaryIO]:
+    lower = path.name.lower()
+    if lower.endswith(".gz"):
+        with gzip.open(path, "rb") as handle:
+            yield handle  # type: ignore[misc]
+    elif lower.endswith(".zip"):
+        member = _zip_members(path)[0]
+        with zipfile.ZipFile(path) as archive, archive.open(member) as handle:
+            yield handle  # type: ignore[misc]
+    else:
+        with path.open("rb") as handle:
+            yield handle
+
+
+def _detect_bom(head: bytes) -> str | None:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16"
+    return None
+
+
+def _transcode(path: Path, encoding: str, target: Path) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    with _open_bytes(path) as source, target.open("w", encoding="utf-8", newline="") as out:
+        while chunk := source.read(CHUNK):
+            out.write(decoder.decode(chunk))
+        out.write(decoder.decode(b"", final=True))
+
+
+def _peek(path: Path) -> bytes:
+    try:
+        with _open_bytes(path) as handle:
+            return handle.read(4)
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise FatalFileError("unreadable_archive", f"{path.name}: cannot read the archive ({exc})") from exc
+
+
+@contextmanager
+def utf8_text(path: Path, workdir: Path, *, force_fallback: bool = False) -> Iterator[TextFile]:
+    """Yield a UTF-8 readable version of `path`, transcoding into `workdir` when needed."""
+    head = _peek(path)
+    bom = _detect_bom(head)
+    compressed = path.name.lower().endswith((".gz", ".zip"))
+    if not compressed and bom in (None, "utf-8-sig") and not force_fallback:
+        # DuckDB drops a UTF-8 BOM itself and reports invalid UTF-8, which triggers the fallback.
+        yield TextFile(path, "utf-8", False)
+        return
+    target = workdir / f"{path.name}.utf8"
+    try:
+        encoding = "cp1252" if force_fallback else (bom or "utf-8")
+        try:
+            _transcode(path, encoding, target)
+        except UnicodeDecodeError:
+            if encoding != "utf-8":
+                raise
+            encoding = "cp1252"
+            _transcode(path, encoding, target)
+    except UnicodeDecodeError as exc:
+        raise FatalFileError(
+            "undecodable", f"{path.name}: undecodable content at byte {exc.start} ({exc.reason})"
+        ) from exc
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise FatalFileError("unreadable_archive", f"{path.name}: cannot read ({exc})") from exc
+    try:
+        label = {"utf-16": "utf-16le", "utf-8-sig": "utf-8"}.get(encoding, encoding)
+        yield TextFile(target, label, encoding == "cp1252")
+    finally:
+        target.unlink(missing_ok=True)
