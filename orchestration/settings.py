@@ -48,6 +48,14 @@ class Settings:
     seed: int
 
 
+def export_environment(settings: Settings | None = None) -> None:
+    """Variables that child processes (dbt, Dagster) read: set once from the settings."""
+    settings = settings or load_settings()
+    os.environ["SF_WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+
+
 def load_settings() -> Settings:
     data_dir = _path("SF_DATA_DIR", PROJECT_ROOT / "data")
     return Settings(

@@ -119,23 +119,46 @@ def _record_file(
                    ?, ?, ?, ?, ?, ?
             from {FILES_TABLE}""",
         [
-            report.source, file.batch_key, file.name, file.inner_name, report.sha256, report.size,
-            str(archive) if archive else None, str(file.path), stat.st_mtime_ns, status, applied,
-            report.contract_version, report.lines_read, report.lines_blank, report.lines_loaded,
-            report.lines_rejected, report.rows_out, report.rejected_share,
-            dt.date.fromisoformat(last) if last else None, report.to_json(), now,
+            report.source,
+            file.batch_key,
+            file.name,
+            file.inner_name,
+            report.sha256,
+            report.size,
+            str(archive) if archive else None,
+            str(file.path),
+            stat.st_mtime_ns,
+            status,
+            applied,
+            report.contract_version,
+            report.lines_read,
+            report.lines_blank,
+            report.lines_loaded,
+            report.lines_rejected,
+            report.rows_out,
+            report.rejected_share,
+            dt.date.fromisoformat(last) if last else None,
+            report.to_json(),
+            now,
         ],
     )
 
 
 def _lineage_select(contract: Contract) -> str:
     columns = ", ".join(_q(name) for name, _ in output_columns(contract))
-    return f"{columns}, ? as _batch_key, ? as _source_file, ? as _file_sha256, _line_number, ? as _ingested_at"
+    return (
+        f"{columns}, ? as _batch_key, ? as _source_file, ? as _file_sha256, _line_number, ? as _ingested_at"
+    )
 
 
 def _insert_rows(
-    con: duckdb.DuckDBPyConnection, table: str, contract: Contract, file: DeliveredFile,
-    report: LoadReport, now: dt.datetime, source_table: str = LOADED,
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    contract: Contract,
+    file: DeliveredFile,
+    report: LoadReport,
+    now: dt.datetime,
+    source_table: str = LOADED,
 ) -> None:
     names = ", ".join(_q(n) for n, _ in output_columns(contract))
     con.execute(
@@ -146,7 +169,10 @@ def _insert_rows(
 
 
 def _quarantine(
-    con: duckdb.DuckDBPyConnection, contract: Contract, file: DeliveredFile, report: LoadReport,
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    file: DeliveredFile,
+    report: LoadReport,
     now: dt.datetime,
 ) -> None:
     con.execute(
@@ -216,13 +242,21 @@ def _stage_batch_rows(
     for inner, sha256, archive, file_name in files:
         table = parsed.get(sha256)
         if table is None:  # replaying an older batch: parse its archived copy again
-            result = parse_file(con, contract, Path(archive), batch_key=batch_key,
-                                file_name=file_name, sha256=sha256, size=Path(archive).stat().st_size)
+            result = parse_file(
+                con,
+                contract,
+                Path(archive),
+                batch_key=batch_key,
+                file_name=file_name,
+                sha256=sha256,
+                size=Path(archive).stat().st_size,
+            )
             table = f"_sf_stock_{sha256[:16]}"
             con.execute(f"create or replace temp table {table} as select * from {LOADED}")
             parsed[sha256] = table
-            log.info("replayed %s %s from the archive (%s rows)", contract.source, inner,
-                     result.report.rows_out)
+            log.info(
+                "replayed %s %s from the archive (%s rows)", contract.source, inner, result.report.rows_out
+            )
         parts.append(
             f"select {names}, {_lit(batch_key)} as _batch_key, {_lit(file_name)} as _source_file, "
             f"{_lit(sha256)} as _file_sha256, _line_number from {table}"
@@ -265,9 +299,7 @@ def _apply_stock_batch(con: duckdb.DuckDBPyConnection, contract: Contract, batch
 
 def _rollback_stock(con: duckdb.DuckDBPyConnection, contract: Contract, batch_key: str) -> None:
     con.execute(f"delete from {contract.table} where _batch_key >= ?", [batch_key])
-    con.execute(
-        f"update {contract.table} set _valid_to_batch = null where _valid_to_batch >= ?", [batch_key]
-    )
+    con.execute(f"update {contract.table} set _valid_to_batch = null where _valid_to_batch >= ?", [batch_key])
 
 
 def _applied_batches(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
@@ -301,8 +333,9 @@ def _load_file(
     if progress:
         progress(f"{contract.source}: {file.batch_key}/{file.name}")
     archived = archive_file(file.path, archive_dir, contract.source, sha256)
-    report = parse_file(con, contract, archived, batch_key=file.batch_key, file_name=file.name,
-                        sha256=sha256, size=size).report
+    report = parse_file(
+        con, contract, archived, batch_key=file.batch_key, file_name=file.name, sha256=sha256, size=size
+    ).report
     status = report.status
     if status != STATUS_FATAL:
         _quarantine(con, contract, file, report, now)
@@ -347,7 +380,9 @@ def ingest_source(
         parsed_stock: dict[str, str] = {}
         needs_replay = False
         for file in (f for f in mine if f.batch_key == batch_key):
-            outcome, table, replaced = _load_file(con, contract, file, archive_dir, stock_threshold, now, progress)
+            outcome, table, replaced = _load_file(
+                con, contract, file, archive_dir, stock_threshold, now, progress
+            )
             result.outcomes.append(outcome)
             if table:
                 parsed_stock[outcome.sha256] = table

@@ -66,7 +66,9 @@ def fetch_npm_package(package: NpmPackage, cache_dir: Path) -> Path:
             )
         result = subprocess.run(
             [npm, "pack", package.spec, "--pack-destination", str(cache_dir), "--silent"],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise ReferencePackageError(f"npm pack {package.spec} failed: {result.stderr.strip()}")

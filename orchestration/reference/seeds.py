@@ -92,16 +92,26 @@ def build_seeds(seeds_dir: Path = SEEDS_DIR, cache_dir: Path = CACHE_DIR) -> dic
     counts["ref_regions"] = _write(
         seeds_dir / "ref_regions.csv",
         ["code_region", "libelle", "chef_lieu", "zone", "dans_produit"],
-        [[r["code"], r["nom"], r["chefLieu"], r["zone"], r["zone"] in PRODUCT_ZONES]
-         for r in sorted(regions, key=lambda r: r["code"])],
+        [
+            [r["code"], r["nom"], r["chefLieu"], r["zone"], r["zone"] in PRODUCT_ZONES]
+            for r in sorted(regions, key=lambda r: r["code"])
+        ],
     )
     counts["ref_departements"] = _write(
         seeds_dir / "ref_departements.csv",
-        ["code_departement", "libelle", "code_region", "libelle_region", "chef_lieu", "zone",
-         "dans_produit"],
-        [[d["code"], d["nom"], d["region"], region_names[d["region"]], d["chefLieu"], d["zone"],
-          d["zone"] in PRODUCT_ZONES]
-         for d in sorted(departements, key=lambda d: d["code"])],
+        ["code_departement", "libelle", "code_region", "libelle_region", "chef_lieu", "zone", "dans_produit"],
+        [
+            [
+                d["code"],
+                d["nom"],
+                d["region"],
+                region_names[d["region"]],
+                d["chefLieu"],
+                d["zone"],
+                d["zone"] in PRODUCT_ZONES,
+            ]
+            for d in sorted(departements, key=lambda d: d["code"])
+        ],
     )
     commune_rows = []
     for c in sorted(communes, key=lambda c: c["code"]):
@@ -111,14 +121,30 @@ def build_seeds(seeds_dir: Path = SEEDS_DIR, cache_dir: Path = CACHE_DIR) -> dic
             parent = c["commune"]
         else:
             continue  # delegated and associated communes are not in Sirene's current codes
-        commune_rows.append([
-            c["code"], c["nom"], c["departement"], c["region"], " ".join(c.get("codesPostaux", [])),
-            c.get("population"), c["type"], parent,
-        ])
+        commune_rows.append(
+            [
+                c["code"],
+                c["nom"],
+                c["departement"],
+                c["region"],
+                " ".join(c.get("codesPostaux", [])),
+                c.get("population"),
+                c["type"],
+                parent,
+            ]
+        )
     counts["ref_communes"] = _write(
         seeds_dir / "ref_communes.csv",
-        ["code_commune", "libelle", "code_departement", "code_region", "codes_postaux",
-         "population", "type_commune", "code_commune_parent"],
+        [
+            "code_commune",
+            "libelle",
+            "code_departement",
+            "code_region",
+            "codes_postaux",
+            "population",
+            "type_commune",
+            "code_commune_parent",
+        ],
         commune_rows,
     )
 
@@ -138,8 +164,6 @@ def region_by_departement(seeds_dir: Path = SEEDS_DIR) -> dict[str, str]:
     """Département -> region code, from the installed COG seed."""
     path = seeds_dir / "ref_departements.csv"
     if not path.exists():
-        raise FileNotFoundError(
-            f"{path} is missing: run `make install` (it builds the reference seeds)"
-        )
+        raise FileNotFoundError(f"{path} is missing: run `make install` (it builds the reference seeds)")
     with path.open(encoding="utf-8") as handle:
         return {row["code_departement"]: row["code_region"] for row in csv.DictReader(handle)}

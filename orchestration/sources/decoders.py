@@ -84,8 +84,9 @@ def _decimal(scale_factor: str | None) -> Callable[[str, dict[str, Any]], Decode
         if scale_factor:
             number = f"({number} * {scale_factor})"
         value = f"case when {valid} then try_cast({number} as decimal(18,2)) end"
-        return Decoded(value, f"not coalesce({valid}, false) or {value} is null", "invalid_number",
-                       "a decimal number")
+        return Decoded(
+            value, f"not coalesce({valid}, false) or {value} is null", "invalid_number", "a decimal number"
+        )
 
     return decode
 
@@ -150,8 +151,13 @@ def _date_yyyymmdd_or_aammjj(raw: str, options: dict[str, Any]) -> Decoded:
 def _period_start(raw: str, options: dict[str, Any]) -> Decoded:
     value = f"sf_period_start({raw})"
     non_canonical = f"{value} is not null and not sf_period_is_canonical({raw})"
-    return Decoded(value, f"{value} is null", "invalid_period", "an AAAAXY or AAXY period",
-                   [("non_canonical_period", non_canonical)])
+    return Decoded(
+        value,
+        f"{value} is null",
+        "invalid_period",
+        "an AAAAXY or AAXY period",
+        [("non_canonical_period", non_canonical)],
+    )
 
 
 def _period_end(raw: str, options: dict[str, Any]) -> Decoded:
@@ -167,8 +173,13 @@ def _month(raw: str, options: dict[str, Any]) -> Decoded:
         f"then try_cast(right({raw}, 4) || '-' || left({raw}, 2) || '-01' as date) end"
     )
     value = f"coalesce(cast(date_trunc('month', {iso}) as date), {mm_yyyy})"
-    return Decoded(value, f"{value} is null", "invalid_date", "a YYYY-MM-DD date or MM/YYYY",
-                   [("day_in_month_field", f"{iso} is not null and day({iso}) <> 1")])
+    return Decoded(
+        value,
+        f"{value} is null",
+        "invalid_date",
+        "a YYYY-MM-DD date or MM/YYYY",
+        [("day_in_month_field", f"{iso} is not null and day({iso}) <> 1")],
+    )
 
 
 DECODERS: dict[str, Callable[[str, dict[str, Any]], Decoded]] = {

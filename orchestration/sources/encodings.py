@@ -91,8 +91,8 @@ def encode_eff_column(month: dt.date) -> str:
 
 # --- DDMMMYYYY (§3.4) and DD/MM/YYYY (§3.5) ----------------------------------------------------
 
-_EN = "jan feb mar apr may jun jul aug sep oct nov dec".split()
-_FR = "janv fevr mars avr mai juin juil aout sept oct nov dec".split()
+_EN = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_FR = ["janv", "fevr", "mars", "avr", "mai", "juin", "juil", "aout", "sept", "oct", "nov", "dec"]
 
 
 def _strip_accents(text: str) -> str:

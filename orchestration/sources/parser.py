@@ -128,9 +128,12 @@ def _map_header(header: list[str], contract: Contract, file_name: str) -> _Heade
     used: set[int] = set()
     missing_required: list[str] = []
     missing_optional: list[Column] = []
-    required_here = {c.lower() for rule in contract.conditional_required
-                     if rule["fileNameContains"].lower() in file_name.lower()
-                     for c in rule["columns"]}
+    required_here = {
+        c.lower()
+        for rule in contract.conditional_required
+        if rule["fileNameContains"].lower() in file_name.lower()
+        for c in rule["columns"]
+    }
     for column in contract.columns:
         names = _source_names(column)
         if not names:
@@ -192,7 +195,9 @@ def _map_header(header: list[str], contract: Contract, file_name: str) -> _Heade
     return _HeaderMap(header, positions, months, unknown, missing_optional)
 
 
-def _build_parse_sql(contract: Contract, mapping: _HeaderMap, header_line: int) -> tuple[str, list[tuple[str, str, str]]]:
+def _build_parse_sql(
+    contract: Contract, mapping: _HeaderMap, header_line: int
+) -> tuple[str, list[tuple[str, str, str]]]:
     """SQL creating PARSED, and the (code, column, flag column) list of warning flags."""
     split, well_formed = _split_sql(contract)
     n_fields = len(mapping.header)
@@ -339,8 +344,12 @@ def parse_file(
     if sha256 is None or size is None:
         sha256, size = file_digest(path)
     report = LoadReport(
-        source=contract.source, file=file_name, sha256=sha256, size=size,
-        batch_key=batch_key, contract_version=contract.version,
+        source=contract.source,
+        file=file_name,
+        sha256=sha256,
+        size=size,
+        batch_key=batch_key,
+        contract_version=contract.version,
     )
     install_macros(con)
     try:
@@ -378,7 +387,9 @@ def _parse_lines(con: duckdb.DuckDBPyConnection, contract: Contract, report: Loa
     report.lines_blank, report.lines_read, report.lines_rejected = blank, read, rejected
     report.lines_loaded = read - rejected
     if read == 0 and contract.is_stock:
-        raise FatalFileError("empty_stock", f"{report.file}: a stock file with no data line would wipe the state")
+        raise FatalFileError(
+            "empty_stock", f"{report.file}: a stock file with no data line would wipe the state"
+        )
 
     if warning_flags:
         sums = ", ".join(f"count(*) filter (where {name})" for _, _, name in warning_flags)
@@ -419,7 +430,8 @@ def _materialise_loaded(con: duckdb.DuckDBPyConnection, contract: Contract, repo
         valid = f"regexp_full_match({cell}, '[0-9]+([.][0-9]+)?') and {number} is not null"
         keys = ", ".join(
             f"cast(p.{_q(c.name)} as {c.physical_type}) as {_q(c.name)}"
-            for c in columns if c.name not in (period, value)
+            for c in columns
+            if c.name not in (period, value)
         )
         con.execute(
             f"""create or replace temp table _sf_cells as
@@ -437,8 +449,7 @@ def _materialise_loaded(con: duckdb.DuckDBPyConnection, contract: Contract, repo
         ).fetchall()[0][0]
         report.add_warning("integer_truncated", "(cellules mensuelles)", int(truncated))
         select = ", ".join(
-            "periode" if c.name == period else "number" if c.name == value else _q(c.name)
-            for c in columns
+            "periode" if c.name == period else "number" if c.name == value else _q(c.name) for c in columns
         )
         names = ", ".join(_q(c.name) for c in columns)
         con.execute(
@@ -451,9 +462,7 @@ def _materialise_loaded(con: duckdb.DuckDBPyConnection, contract: Contract, repo
         last = con.sql(f"select max({_q(period)}) from {LOADED}").fetchall()[0][0]
         report.derniere_periode_renseignee = last.isoformat() if last else None
     else:
-        select = ", ".join(
-            f"cast({_q(c.name)} as {c.physical_type}) as {_q(c.name)}" for c in columns
-        )
+        select = ", ".join(f"cast({_q(c.name)} as {c.physical_type}) as {_q(c.name)}" for c in columns)
         con.execute(
             f"""create or replace temp table {LOADED} as
                 select {select}, line_number as _line_number

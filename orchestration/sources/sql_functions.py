@@ -11,12 +11,11 @@ from __future__ import annotations
 import duckdb
 
 # Month tokens of "DDMMMYYYY" dates, compared without accents or case (§3.4).
-_MONTH_TOKENS_EN = "jan feb mar apr may jun jul aug sep oct nov dec".split()
-_MONTH_TOKENS_FR = "janv fevr mars avr mai juin juil aout sept oct nov dec".split()
+_MONTH_TOKENS_EN = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_MONTH_TOKENS_FR = ["janv", "fevr", "mars", "avr", "mai", "juin", "juil", "aout", "sept", "oct", "nov", "dec"]
 
 _MONTH_TOKEN_CASES = "\n".join(
-    f"    when '{token}' then {month}"
-    for month, token in enumerate(_MONTH_TOKENS_EN, start=1)
+    f"    when '{token}' then {month}" for month, token in enumerate(_MONTH_TOKENS_EN, start=1)
 )
 _MONTH_TOKEN_CASES_FR = "\n".join(
     f"    when '{token}' then {month}"
@@ -151,15 +150,48 @@ create or replace temp macro sf_procol_stade(label) as
 
 # Street types of Sirene (§11.3): code -> full word; other values are kept as they are.
 STREET_TYPES = {
-    "ALL": "ALLEE", "AV": "AVENUE", "BD": "BOULEVARD", "CAR": "CARREFOUR", "CHE": "CHEMIN",
-    "CHS": "CHAUSSEE", "CITE": "CITE", "COR": "CORNICHE", "CRS": "COURS", "DOM": "DOMAINE",
-    "DSC": "DESCENTE", "ECA": "ECART", "ESP": "ESPLANADE", "FG": "FAUBOURG", "GR": "GRANDE RUE",
-    "HAM": "HAMEAU", "HLE": "HALLE", "IMP": "IMPASSE", "LD": "LIEU-DIT", "LOT": "LOTISSEMENT",
-    "MAR": "MARCHE", "MTE": "MONTEE", "PASS": "PASSAGE", "PL": "PLACE", "PLN": "PLAINE",
-    "PLT": "PLATEAU", "PRO": "PROMENADE", "PRV": "PARVIS", "QUA": "QUARTIER", "QUAI": "QUAI",
-    "RES": "RESIDENCE", "RLE": "RUELLE", "ROC": "ROCADE", "RPT": "ROND-POINT", "RTE": "ROUTE",
-    "RUE": "RUE", "SEN": "SENTIER", "SQ": "SQUARE", "TPL": "TERRE-PLEIN", "TRA": "TRAVERSE",
-    "VLA": "VILLA", "VLGE": "VILLAGE",
+    "ALL": "ALLEE",
+    "AV": "AVENUE",
+    "BD": "BOULEVARD",
+    "CAR": "CARREFOUR",
+    "CHE": "CHEMIN",
+    "CHS": "CHAUSSEE",
+    "CITE": "CITE",
+    "COR": "CORNICHE",
+    "CRS": "COURS",
+    "DOM": "DOMAINE",
+    "DSC": "DESCENTE",
+    "ECA": "ECART",
+    "ESP": "ESPLANADE",
+    "FG": "FAUBOURG",
+    "GR": "GRANDE RUE",
+    "HAM": "HAMEAU",
+    "HLE": "HALLE",
+    "IMP": "IMPASSE",
+    "LD": "LIEU-DIT",
+    "LOT": "LOTISSEMENT",
+    "MAR": "MARCHE",
+    "MTE": "MONTEE",
+    "PASS": "PASSAGE",
+    "PL": "PLACE",
+    "PLN": "PLAINE",
+    "PLT": "PLATEAU",
+    "PRO": "PROMENADE",
+    "PRV": "PARVIS",
+    "QUA": "QUARTIER",
+    "QUAI": "QUAI",
+    "RES": "RESIDENCE",
+    "RLE": "RUELLE",
+    "ROC": "ROCADE",
+    "RPT": "ROND-POINT",
+    "RTE": "ROUTE",
+    "RUE": "RUE",
+    "SEN": "SENTIER",
+    "SQ": "SQUARE",
+    "TPL": "TERRE-PLEIN",
+    "TRA": "TRAVERSE",
+    "VLA": "VILLA",
+    "VLGE": "VILLAGE",
 }
 
 

@@ -1,0 +1,19 @@
+-- Grain: one row per (siret, numero_compte, periode_code): contributions due for a period of
+-- 1, 3 or 12 months, latest delivery winning. Non-canonical period codes are excluded.
+with lignes as (
+    {{ flux_state('cotisation', ['r.siret', 'r.numero_compte', 'r.periode_code']) }}
+)
+
+select
+    siret,
+    siren,
+    numero_compte,
+    periode_debut,
+    periode_fin,
+    periode_code,
+    {{ months_between('periode_debut', 'periode_fin') }} as nb_mois,
+    montant_du as du,
+    montant_encaisse,
+    _batch_key as lot_donnees
+from lignes
+where {{ is_canonical_period('periode_code') }}

@@ -1,0 +1,124 @@
+"""CatBoost training with early stopping on the validation window (model.md §7.1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from catboost import CatBoostClassifier, Pool
+
+from models.dictionary import MISSING_CATEGORY, FeatureDictionary
+from models.splits import keep_negative
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "loss_function": "Logloss",
+    "eval_metric": "Logloss",
+    "custom_metric": ["AUC", "PRAUC"],
+    "iterations": 5000,
+    "learning_rate": 0.05,
+    "depth": 6,
+    "l2_leaf_reg": 3,
+    "border_count": 254,
+    "nan_mode": "Min",
+    "random_seed": 0,
+    "thread_count": 2,
+    "allow_writing_files": False,
+    "verbose": False,
+}
+EARLY_STOPPING_ROUNDS = 200
+NEGATIVE_SHARE = 0.25
+
+
+@dataclass
+class TrainedModel:
+    model: CatBoostClassifier
+    params: dict[str, Any]
+    best_iteration: int
+    features: list[str]
+    categorical: list[str]
+    train_rows: int
+    train_positives: int
+    history: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare_features(frame: pd.DataFrame, dictionary: FeatureDictionary) -> pd.DataFrame:
+    """The model inputs in dictionary order: numbers as float (NULL -> NaN), categories as strings."""
+    data = pd.DataFrame(index=frame.index)
+    for spec in dictionary.specs:
+        column = frame[spec.feature]
+        if spec.is_categorical:
+            data[spec.feature] = column.astype("object").where(column.notna(), MISSING_CATEGORY).astype(str)
+        else:
+            data[spec.feature] = pd.to_numeric(column, errors="coerce").astype("float64")
+    return data
+
+
+def sample_weights(frame: pd.DataFrame, share: float = NEGATIVE_SHARE) -> tuple[pd.Series, np.ndarray]:
+    """Keep every positive and a deterministic share of negatives weighted 1/share (prevalence kept)."""
+    positive = frame["cible"].to_numpy() == 1
+    kept = np.array(
+        [
+            p or keep_negative(s, d if isinstance(d, dt.date) else pd.Timestamp(d).date(), share)
+            for p, s, d in zip(positive, frame["siren"], frame["periode"], strict=True)
+        ]
+    )
+    weights = np.where(positive[kept], 1.0, 1.0 / share)
+    return pd.Series(kept, index=frame.index), weights
+
+
+def _pool(
+    frame: pd.DataFrame,
+    dictionary: FeatureDictionary,
+    weights: np.ndarray | None = None,
+    *,
+    labelled: bool = True,
+) -> Pool:
+    return Pool(
+        prepare_features(frame, dictionary),
+        label=frame["cible"].astype(int).to_numpy() if labelled else None,
+        cat_features=dictionary.categorical,
+        weight=weights,
+    )
+
+
+def fit(
+    train: pd.DataFrame,
+    dictionary: FeatureDictionary,
+    *,
+    validation: pd.DataFrame | None = None,
+    iterations: int | None = None,
+    params: dict[str, Any] | None = None,
+) -> TrainedModel:
+    """Fit on `train` (labelled rows); early stopping on `validation` when given, else `iterations`."""
+    merged = {**DEFAULT_PARAMS, **(params or {})}
+    if iterations is not None:
+        merged["iterations"] = iterations
+    kept, weights = sample_weights(train)
+    train_kept = train[kept.to_numpy()]
+    model = CatBoostClassifier(**merged)
+    fit_kwargs: dict[str, Any] = {}
+    if validation is not None:
+        fit_kwargs = {
+            "eval_set": _pool(validation, dictionary),
+            "early_stopping_rounds": EARLY_STOPPING_ROUNDS,
+            "use_best_model": True,
+        }
+    model.fit(_pool(train_kept, dictionary, weights), **fit_kwargs)
+    best = model.get_best_iteration() if validation is not None else merged["iterations"] - 1
+    return TrainedModel(
+        model=model,
+        params=merged,
+        best_iteration=int(best if best is not None else merged["iterations"] - 1),
+        features=dictionary.features,
+        categorical=dictionary.categorical,
+        train_rows=len(train_kept),
+        train_positives=int((train_kept["cible"] == 1).sum()),
+        history=model.get_evals_result() if validation is not None else {},
+    )
+
+
+def predict(model: TrainedModel, frame: pd.DataFrame, dictionary: FeatureDictionary) -> np.ndarray:
+    return model.model.predict_proba(_pool(frame, dictionary, labelled=False))[:, 1]

@@ -1,0 +1,118 @@
+"""`sf`: the operators' command line (raw files, synthetic economy, reference data, pipeline runs)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Signaux Faibles platform commands."""
+
+
+# --- raw files ---------------------------------------------------------------------------------
+
+
+@main.group()
+def raw() -> None:
+    """Recognise and parse delivered raw files (raw-sources.md)."""
+
+
+@raw.command("detect")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def raw_detect(file: Path) -> None:
+    """Print the source recognised from FILE's name (exit 1 when not recognised)."""
+    from orchestration.sources.recognition import recognise
+
+    contract = recognise(file)
+    if contract is None:
+        click.echo(f"{file.name}: not recognised (no source rule matches this file name)", err=True)
+        sys.exit(1)
+    click.echo(contract.source)
+
+
+@raw.command("parse")
+@click.argument("source")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the loaded rows to this Parquet file.",
+)
+@click.option("--batch", "batch_key", help="Batch key YYMM (default: the parent folder when it is one).")
+def raw_parse(source: str, file: Path, out: Path | None, batch_key: str | None) -> None:
+    """Parse FILE as SOURCE: print the load report as JSON (exit 2 on a fatal error)."""
+    import duckdb
+
+    from orchestration.ingestion.landing import is_batch_key
+    from orchestration.sources.contract import ContractError, get_contract
+    from orchestration.sources.parser import parse_file
+
+    try:
+        contract = get_contract(source)
+    except ContractError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    if batch_key is None and is_batch_key(file.parent.name):
+        batch_key = file.parent.name
+    con = duckdb.connect()
+    result = parse_file(con, contract, file, batch_key=batch_key)
+    report = result.report
+    if out is not None and result.loaded:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"copy (select * exclude (_line_number) from {result.loaded}) to '{out}' (format parquet)"
+        )
+    click.echo(report.to_json())
+    if report.status == "fatal":
+        click.echo(f"{file.name}: {report.fatal_reason}", err=True)
+        sys.exit(2)
+
+
+# --- reference data ---------------------------------------------------------------------------
+
+
+@main.group()
+def reference() -> None:
+    """Reference data installed from pinned registry packages."""
+
+
+@reference.command("build")
+def reference_build() -> None:
+    """Turn the pinned NAF and COG packages into dbt seeds (run by `make install`)."""
+    from orchestration.reference.seeds import SEEDS_DIR, build_seeds
+
+    counts = build_seeds()
+    for name, rows in counts.items():
+        click.echo(f"{SEEDS_DIR / name}.csv: {rows} rows")
+
+
+# --- Dagster instance and pipeline --------------------------------------------------------------
+
+
+@main.command("instance")
+def instance() -> None:
+    """Prepare $DAGSTER_HOME/dagster.yaml (SQLite, or PostgreSQL when SF_DAGSTER_PG_URL is set)."""
+    from orchestration.instance import prepare_dagster_home
+
+    click.echo(prepare_dagster_home())
+
+
+@main.command("run")
+@click.option(
+    "--tier",
+    default=None,
+    help="Synthetic tier generated when the landing folder is empty (default $SF_TIER or demo).",
+)
+@click.option(
+    "--seed", type=int, default=None, help="Seed of the synthetic economy (default $SF_SEED or 42)."
+)
+def run(tier: str | None, seed: int | None) -> None:
+    """Run the whole pipeline on the embedded instance and print the published list."""
+    from orchestration.run_pipeline import run_pipeline
+
+    if not run_pipeline(tier=tier, seed=seed, echo=click.echo):
+        sys.exit(1)
