@@ -59,17 +59,71 @@ def raw_parse(source: str, file: Path, out: Path | None, batch_key: str | None) 
     if batch_key is None and is_batch_key(file.parent.name):
         batch_key = file.parent.name
     con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
     result = parse_file(con, contract, file, batch_key=batch_key)
     report = result.report
     if out is not None and result.loaded:
         out.parent.mkdir(parents=True, exist_ok=True)
         con.execute(
-            f"copy (select * exclude (_line_number) from {result.loaded}) to '{out}' (format parquet)"
+            f"copy (select * exclude (_line_number, _line_hash, _avertissements) from {result.loaded} "
+            f"order by _line_number) to '{out}' (format parquet)"
         )
     click.echo(report.to_json())
     if report.status == "fatal":
         click.echo(f"{file.name}: {report.fatal_reason}", err=True)
         sys.exit(2)
+
+
+# --- synthetic economy ------------------------------------------------------------------------
+
+
+@main.command("synth")
+@click.option("--tier", type=click.Choice(["tiny", "demo", "national"]), default="demo", show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Landing folder to write the YYMM/ batch folders into.",
+)
+@click.option(
+    "--truth",
+    "truth",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Ground-truth folder (default: a 'synthetic' folder next to --out, never inside it).",
+)
+@click.option("--start", help="First month YYYY-MM (default: the tier's).")
+@click.option("--end", help="Last month YYYY-MM (default: the tier's).")
+@click.option("--malformed-share", type=float, help="Share of malformed data lines injected per file.")
+def synth(
+    tier: str,
+    seed: int,
+    out: Path,
+    truth: Path | None,
+    start: str | None,
+    end: str | None,
+    malformed_share: float | None,
+) -> None:
+    """Write a synthetic French economy as monthly deliveries in the real file formats."""
+    from orchestration.synthetic import generate
+
+    truth = truth or out.resolve().parent / "synthetic"
+    if truth.resolve().is_relative_to(out.resolve()):
+        raise click.BadParameter(
+            "the ground truth must not be inside the landing folder", param_hint="--truth"
+        )
+    summary = generate(
+        tier=tier,
+        seed=seed,
+        landing_dir=out,
+        truth_dir=truth,
+        start=start,
+        end=end,
+        malformed_share=malformed_share,
+        progress=True,
+    )
+    click.echo(summary)
 
 
 # --- reference data ---------------------------------------------------------------------------

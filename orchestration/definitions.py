@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.assets.dbt import dbt_panel, dbt_project, dbt_publication
-from orchestration.assets.ingestion import files_registry, raw_assets
+from orchestration.assets.ingestion import files_registry, ingestion_brute
 from orchestration.assets.model import modele, scores
 from orchestration.assets.publication import serving_duckdb
 from orchestration.checks.raw import raw_checks
@@ -13,7 +13,7 @@ from orchestration.schedules import pipeline_mensuel
 from orchestration.sensors.landing import capteur_depot
 
 defs = dg.Definitions(
-    assets=[*raw_assets, files_registry, dbt_panel, modele, scores, dbt_publication, serving_duckdb],
+    assets=[ingestion_brute, files_registry, dbt_panel, modele, scores, dbt_publication, serving_duckdb],
     asset_checks=raw_checks,
     jobs=[pipeline_complet, ingestion],
     sensors=[capteur_depot],

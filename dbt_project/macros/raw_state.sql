@@ -8,7 +8,7 @@
     select * exclude (_row_hash, _row_occurrence, _valid_to_batch)
     from {{ source('raw', table_name) }}
     where _batch_key <= '{{ var("as_of_batch") }}'
-      and coalesce(_valid_to_batch, '9999') > '{{ var("as_of_batch") }}'
+      and (_valid_to_batch is null or _valid_to_batch > '{{ var("as_of_batch") }}')
 {%- endmacro %}
 
 {% macro flux_state(table_name, natural_key) -%}
@@ -40,4 +40,14 @@
 {#- Whole calendar months between two month dates (b - a). -#}
 {% macro months_between(a, b) -%}
     ((year({{ b }}) - year({{ a }})) * 12 + month({{ b }}) - month({{ a }}))
+{%- endmacro %}
+
+{#-
+  Every row version of a stock source delivered up to var('as_of_batch'), whether or not it is
+  still in the latest stock: a month that left the sliding window of a later delivery stays known.
+-#}
+{% macro stock_versions(table_name) -%}
+    select * exclude (_row_hash, _row_occurrence, _valid_to_batch)
+    from {{ source('raw', table_name) }}
+    where _batch_key <= '{{ var("as_of_batch") }}'
 {%- endmacro %}

@@ -1,7 +1,8 @@
 """Raw ingestion: one asset per source, whose data version is the content hash of its input files.
 
-Each materialization loads only the files not loaded yet (raw-sources §8): re-delivering an
-identical file adds nothing and keeps the data version.
+The sources are materialised by one subsettable multi-asset so that two of them load at the same
+time (two cores); each materialization loads only the files not loaded yet (raw-sources §8):
+re-delivering an identical file adds nothing and keeps the data version.
 """
 
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.ingestion.landing import scan_landing
-from orchestration.ingestion.loader import SourceIngestion, ingest_source
+from orchestration.ingestion.loader import SourceIngestion, ingest_sources
 from orchestration.ingestion.warehouse import FILES_TABLE, output_columns
 from orchestration.resources import PlatformPaths, Warehouse
 from orchestration.sources.contract import Contract, all_contracts
@@ -43,42 +44,50 @@ def _metadata(contract: Contract, ingestion: SourceIngestion) -> dict[str, dg.Me
     }
 
 
-def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=raw_asset_key(contract.source),
-        group_name=GROUP,
-        description=f"{contract.description} Contract data_contracts/{contract.path.name}, mode {contract.mode}.",
-        kinds={"duckdb"},
-        tags={"source": contract.source, "mode": contract.mode},
-    )
-    def _raw(
-        context: dg.AssetExecutionContext, warehouse: Warehouse, paths: PlatformPaths
-    ) -> dg.MaterializeResult:
-        files = scan_landing(Path(paths.landing_dir))
-        with warehouse.connect() as con:
-            ingestion = ingest_source(
-                con,
-                contract,
-                files,
-                Path(paths.archive_dir),
-                stock_threshold=paths.stock_reject_threshold,
-                progress=context.log.info,
-            )
-        for outcome in ingestion.new_files:
-            if outcome.report and outcome.status != "loaded":
-                context.log.warning(
-                    f"{outcome.batch_key}/{outcome.file_name}: {outcome.status}"
-                    f" ({outcome.report.fatal_reason or f'rejected share {outcome.report.rejected_share:.2%}'})"
-                )
-        return dg.MaterializeResult(
-            metadata=_metadata(contract, ingestion),
-            data_version=dg.DataVersion(ingestion.data_version),
+CONTRACTS = list(all_contracts().values())
+
+
+@dg.multi_asset(
+    name="ingestion_brute",
+    specs=[
+        dg.AssetSpec(
+            raw_asset_key(contract.source),
+            group_name=GROUP,
+            description=f"{contract.description} Contract data_contracts/{contract.path.name}, mode {contract.mode}.",
+            kinds={"duckdb"},
+            tags={"source": contract.source, "mode": contract.mode},
+            skippable=True,
         )
+        for contract in CONTRACTS
+    ],
+    can_subset=True,
+)
+def ingestion_brute(context: dg.AssetExecutionContext, warehouse: Warehouse, paths: PlatformPaths):
+    """Archive, parse and load every new delivery of the selected sources."""
+    selected = [c for c in CONTRACTS if raw_asset_key(c.source) in context.selected_asset_keys]
+    files = scan_landing(Path(paths.landing_dir))
+    with warehouse.connect() as con:
+        loads = ingest_sources(
+            con, selected, files, Path(paths.archive_dir), stock_threshold=paths.stock_reject_threshold
+        )
+        for contract, ingestion in loads:
+            for outcome in ingestion.new_files:
+                if outcome.report and outcome.status != "loaded":
+                    reason = (
+                        outcome.report.fatal_reason or f"rejected share {outcome.report.rejected_share:.2%}"
+                    )
+                    context.log.warning(
+                        f"{outcome.batch_key}/{outcome.file_name}: {outcome.status} ({reason})"
+                    )
+            context.log.info(
+                f"{contract.source}: {len(ingestion.new_files)} new file(s), {ingestion.rows_current} current rows"
+            )
+            yield dg.MaterializeResult(
+                asset_key=raw_asset_key(contract.source),
+                metadata=_metadata(contract, ingestion),
+                data_version=dg.DataVersion(ingestion.data_version),
+            )
 
-    return _raw
-
-
-raw_assets = [build_raw_asset(contract) for contract in all_contracts().values()]
 
 files_registry = dg.AssetSpec(
     key=dg.AssetKey(["raw", "files"]),

@@ -1,5 +1,7 @@
 """Asset checks of the raw assets, driven by each contract's quality rules."""
 
+import re
+
 import dagster as dg
 
 from orchestration.ingestion.warehouse import FILES_TABLE, table_columns
@@ -7,6 +9,11 @@ from orchestration.resources import Warehouse
 from orchestration.sources.contract import Contract, all_contracts
 
 SEVERITY = {"error": dg.AssetCheckSeverity.ERROR, "warning": dg.AssetCheckSeverity.WARN}
+
+
+def _normalised_type(column_type: str) -> str:
+    """DuckDB ignores VARCHAR lengths: `VARCHAR(5)` is stored as `VARCHAR`."""
+    return re.sub(r"^VARCHAR\(\d+\)$", "VARCHAR", column_type.replace(" NOT NULL", "").upper())
 
 
 def _current(contract: Contract) -> str:
@@ -33,11 +40,11 @@ def build_raw_checks(contract: Contract) -> list[dg.AssetChecksDefinition]:
                     [schema, table],
                 ).fetchall()
             )
-        expected = {c: t.replace(" NOT NULL", "") for c, t in table_columns(contract).items()}
+        expected = {c: _normalised_type(t) for c, t in table_columns(contract).items()}
         wrong = {
             c: {"attendu": t, "trouve": actual.get(c)}
             for c, t in expected.items()
-            if actual.get(c, "").upper() != t.upper()
+            if _normalised_type(actual.get(c, "")) != t
         }
         return dg.AssetCheckResult(passed=not wrong, metadata={"ecarts": dg.MetadataValue.json(wrong)})
 

@@ -20,6 +20,10 @@ LINEAGE_COLUMNS = {
     "_file_sha256": "VARCHAR NOT NULL",
     "_line_number": "INTEGER NOT NULL",
     "_ingested_at": "TIMESTAMP NOT NULL",
+    # identity of the delivered line (md5 of header + text) and the warnings it raised: an identical
+    # line in a later stock file is not decoded again
+    "_line_hash": "UHUGEINT",
+    "_avertissements": "VARCHAR[]",
 }
 STOCK_COLUMNS = {
     "_row_hash": "UBIGINT NOT NULL",
@@ -32,7 +36,7 @@ QUARANTINE_TABLE = "raw.quarantine"
 
 FILES_DDL = f"""
 create table if not exists {FILES_TABLE} (
-    load_seq bigint primary key,
+    load_seq bigint primary key default nextval('raw.files_load_seq'),  -- loading order
     source varchar,
     batch_key varchar not null,
     file_name varchar not null,
@@ -69,9 +73,15 @@ create table if not exists {QUARANTINE_TABLE} (
 """
 
 
+def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """No progress bars on the console of batch jobs."""
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only)
+    return quiet(duckdb.connect(str(path), read_only=read_only))
 
 
 def output_columns(contract: Contract) -> list[tuple[str, str]]:
@@ -115,6 +125,8 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str,
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contracts: dict[str, Contract] | None = None) -> None:
     con.execute("create schema if not exists raw")
+    # a sequence, not max()+1: sources may be loaded concurrently by several connections
+    con.execute("create sequence if not exists raw.files_load_seq")
     con.execute(FILES_DDL)
     con.execute(QUARANTINE_DDL)
     for contract in (contracts or all_contracts()).values():

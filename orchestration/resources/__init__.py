@@ -11,6 +11,7 @@ import duckdb
 from dagster._utils.backoff import backoff
 from dagster_dbt import DbtCliResource, DbtProject
 
+from orchestration.ingestion.warehouse import quiet
 from orchestration.settings import load_settings
 
 
@@ -50,7 +51,7 @@ class Warehouse(dg.ConfigurableResource):
             max_retries=10,
         )
         try:
-            yield con
+            yield quiet(con)
         finally:
             con.close()
 

@@ -47,6 +47,15 @@ def _text(raw: str, options: dict[str, Any]) -> Decoded:
 def _code(raw: str, options: dict[str, Any]) -> Decoded:
     blank_as = options.get("blankAs")
     value = f"coalesce({raw}, {_quote(blank_as)})" if blank_as is not None else raw
+    allowed = options.get("allowed")
+    if allowed:  # a closed list: anything else is invalid (e.g. invalid_state)
+        values = ", ".join(_quote(str(a)) for a in allowed)
+        return Decoded(
+            value,
+            f"{value} not in ({values})",
+            options.get("reason", "invalid_number"),
+            "one of " + "/".join(map(str, allowed)),
+        )
     return Decoded(value, None, "missing_required_value", "code")
 
 
@@ -65,7 +74,8 @@ def _identifier(length: int) -> Callable[[str, dict[str, Any]], Decoded]:
 
 def _integer(raw: str, options: dict[str, Any]) -> Decoded:
     text = _number_text(raw, options)
-    pattern = "[+-]?[0-9]+([.][0-9]+)?"
+    # strict: only a whole number (559.0 accepted); otherwise a fraction is truncated with a warning
+    pattern = "[+-]?[0-9]+([.]0+)?" if options.get("strict") else "[+-]?[0-9]+([.][0-9]+)?"
     valid = f"regexp_full_match({text}, '{pattern}')"
     whole = f"try_cast(regexp_extract({text}, '^[+-]?[0-9]+') as integer)"
     invalid = f"not coalesce({valid} and {whole} is not null, false)"
@@ -110,11 +120,13 @@ def _double(raw: str, options: dict[str, Any]) -> Decoded:
 
 
 def _boolean(raw: str, options: dict[str, Any]) -> Decoded:
+    true_tokens = options.get("trueTokens", ["true", "1", "o"])
+    false_tokens = options.get("falseTokens", ["false", "0", "n"])
     value = (
-        f"case when lower({raw}) in ('true', '1', 'o') then true "
-        f"when lower({raw}) in ('false', '0', 'n') then false end"
+        f"case when lower({raw}) in ({', '.join(_quote(t) for t in true_tokens)}) then true "
+        f"when lower({raw}) in ({', '.join(_quote(t) for t in false_tokens)}) then false end"
     )
-    return Decoded(value, f"{value} is null", "invalid_number", "true/false, 1/0 or O/N")
+    return Decoded(value, f"{value} is null", "invalid_number", "/".join(true_tokens + false_tokens))
 
 
 def _macro(macro: str, reason: str, describe: str) -> Callable[[str, dict[str, Any]], Decoded]:

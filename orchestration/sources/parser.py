@@ -10,10 +10,11 @@ silently dropped: every data line ends up in exactly one of the two temp tables.
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import tempfile
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -26,9 +27,11 @@ from orchestration.sources.report import MAX_REPORTED_REJECTIONS, LoadReport
 from orchestration.sources.sql_functions import install_macros
 
 LINES = "_sf_lines"
+DATA = "_sf_data"
 PARSED = "_sf_parsed"
 LOADED = "_sf_loaded"
 REJECTED = "_sf_rejected"
+REUSED = "_sf_reused"
 
 # A delimiter that never occurs in text: DuckDB then hands us each physical line whole.
 _LINE_DELIMITER = "\x1f\x1e\x1d\x1c"
@@ -68,21 +71,35 @@ def split_header(line: str, contract: Contract) -> list[str]:
 
 
 def _split_sql(contract: Contract) -> tuple[str, str]:
-    """SQL giving the list of fields of `line`, and the SQL test that its quoting is well formed."""
+    """SQL giving the list of fields of `line`, and the SQL test that its quoting is well formed.
+
+    Quoted dialects take a fast path: split on the separator, and when every piece is either bare
+    (a quote inside it is literal) or a complete quoted field, just unquote the pieces. Only lines
+    where a quoted field holds the separator go through the RFC 4180 regular expression.
+    """
     sep = contract.dialect.separator
     if contract.dialect.quoting == "none":
         return f"string_split(line, {_lit(sep)})", "true"
     s = re.escape(sep)
-    # A quoted field, or a bare field (a quote inside it is literal), or nothing.
-    field = f'("(?:[^"]|"")*"|[^{s}"][^{s}]*|)'
+    quote_count = "(length(p) - length(replace(p, '\"', '')))"
+    complete = f"(length(p) >= 2 and ends_with(p, '\"') and {quote_count} % 2 = 0)"
     if contract.dialect.quoting == "all":
         field = '("(?:[^"]|"")*"|)'
-    fields = (
-        f"list_transform(regexp_extract_all({_lit(sep)} || line, {_lit(s + field)}, 1), "
-        "lambda f: case when left(f, 1) = '\"' and length(f) >= 2 "
-        "then replace(f[2:-2], '\"\"', '\"') else f end)"
+        piece_ok = f"(p = '' or (starts_with(p, '\"') and {complete}))"
+    else:
+        # A quoted field, or a bare field (a quote inside it is literal), or nothing.
+        field = f'("(?:[^"]|"")*"|[^{s}"][^{s}]*|)'
+        piece_ok = f"(not starts_with(p, '\"') or {complete})"
+    unquote = (
+        "lambda f: case when starts_with(f, '\"') and length(f) >= 2 "
+        "then replace(f[2:-2], '\"\"', '\"') else f end"
     )
-    well_formed = f"regexp_full_match(line, {_lit(field + '(?:' + s + field + ')*')})"
+    simple = f"list_bool_and(list_transform(string_split(line, {_lit(sep)}), lambda p: {piece_ok}))"
+    fields = (
+        f"case when {simple} then list_transform(string_split(line, {_lit(sep)}), {unquote}) "
+        f"else list_transform(regexp_extract_all({_lit(sep)} || line, {_lit(s + field)}, 1), {unquote}) end"
+    )
+    well_formed = f"({simple} or regexp_full_match(line, {_lit(field + '(?:' + s + field + ')*')}))"
     return fields, well_formed
 
 
@@ -105,9 +122,10 @@ def _source_names(column: Column) -> list[str]:
 class _HeaderMap:
     header: list[str]
     positions: dict[str, int]  # output column -> 1-based field index
-    months: list[tuple[str, int]]  # wide layouts: (month ISO date, 1-based field index)
+    months: list[tuple[str, int]]  # wide_months layout: (month ISO date, 1-based field index)
     unknown: list[str]
     missing_optional: list[Column]
+    years: dict[str, dict[int, int]] = field(default_factory=dict)  # wide_years: column -> {year: index}
 
 
 def _map_header(header: list[str], contract: Contract, file_name: str) -> _HeaderMap:
@@ -128,6 +146,9 @@ def _map_header(header: list[str], contract: Contract, file_name: str) -> _Heade
     used: set[int] = set()
     missing_required: list[str] = []
     missing_optional: list[Column] = []
+    layout = contract.layout
+    yearly = _yearly_labels(header, layout)
+    years: dict[str, dict[int, int]] = {}
     required_here = {
         c.lower()
         for rule in contract.conditional_required
@@ -139,6 +160,11 @@ def _map_header(header: list[str], contract: Contract, file_name: str) -> _Heade
         if not names:
             continue
         found = next((seen[n.lower()] for n in names if n.lower() in seen), None)
+        by_year = next((yearly[n.lower()] for n in names if n.lower() in yearly), None)
+        if found is None and by_year:  # a field repeated once per fiscal year
+            years[column.name] = by_year
+            used.update(by_year.values())
+            continue
         if found is None:
             if column.source_required or any(n.lower() in required_here for n in names):
                 missing_required.append(names[0])
@@ -153,8 +179,12 @@ def _map_header(header: list[str], contract: Contract, file_name: str) -> _Heade
             f"{file_name}: line 1: missing required column(s) {', '.join(sorted(set(missing_required)))}",
         )
 
+    if layout.get("requiredYearly") and layout["requiredYearly"].lower() not in yearly:
+        raise FatalFileError(
+            "missing_required_column",
+            f"{file_name}: line 1: no yearly column {layout['requiredYearly']!r} YYYY",
+        )
     months: list[tuple[str, int]] = []
-    layout = contract.layout
     if layout.get("type") == "wide_months":
         pattern = re.compile(layout["columnPattern"], re.IGNORECASE)
         by_month: dict[str, str] = {}
@@ -192,7 +222,20 @@ def _map_header(header: list[str], contract: Contract, file_name: str) -> _Heade
         for p in range(1, len(header) + 1)
         if p not in used and lowered[p - 1] not in ignored
     ]
-    return _HeaderMap(header, positions, months, unknown, missing_optional)
+    return _HeaderMap(header, positions, months, unknown, missing_optional, years)
+
+
+def _yearly_labels(header: list[str], layout: dict) -> dict[str, dict[int, int]]:
+    """wide_years layout: lower-cased label without its year -> {year: 1-based field index}."""
+    if layout.get("type") != "wide_years":
+        return {}
+    pattern = re.compile(layout["yearPattern"])
+    labels: dict[str, dict[int, int]] = {}
+    for position, label in enumerate(header, start=1):
+        match = pattern.fullmatch(label)
+        if match:
+            labels.setdefault(match.group(1).lower(), {})[int(match.group(2))] = position
+    return labels
 
 
 def _build_parse_sql(
@@ -213,7 +256,7 @@ def _build_parse_sql(
         flag_cols.append(f"coalesce({condition}, false) as {name}")
 
     for column in contract.columns:
-        if column.decoder is None:
+        if column.decoder is None or column.name in mapping.years:
             continue
         raw_name = f"_raw_{column.name}"
         position = mapping.positions.get(column.name)
@@ -238,6 +281,14 @@ def _build_parse_sql(
                 f"{_lit(chr(39) + ' is not ' + decoded.describe)}"
             )
             value_cols.append(f"{decoded.value} as {_q(column.name)}")
+        elif column.options.get("rejectInvalid"):
+            # optional, but a present value must be valid (e.g. the dates of a Sirene history period)
+            reject_cases.append(
+                f"when {invalid} then {_lit(decoded.reason)} || chr(31) || "
+                f"{_lit(f'column {source}: ')} || {_lit(chr(39))} || left({_q(raw_name)}, 200) || "
+                f"{_lit(chr(39) + ' is not ' + decoded.describe)}"
+            )
+            value_cols.append(f"{decoded.value} as {_q(column.name)}")
         else:
             value_cols.append(f"case when {invalid} then null else {decoded.value} end as {_q(column.name)}")
             flag("invalid_optional_value", source, invalid)
@@ -255,6 +306,17 @@ def _build_parse_sql(
         flag(rule.code, "(ligne)", rule.when)
 
     months = ""
+    if mapping.years:
+        all_years = sorted({year for by_year in mapping.years.values() for year in by_year})
+        structs = []
+        for year in all_years:
+            cells = ", ".join(
+                f"{_lit(name)}: "
+                + (_raw_field(by_year[year], contract) if year in by_year else "cast(null as varchar)")
+                for name, by_year in mapping.years.items()
+            )
+            structs.append(f"{{'_annee': {year}, {cells}}}")
+        months = f", [{', '.join(structs)}] as _years"
     if mapping.months:
         cells = ", ".join(
             f"{{'periode': DATE {_lit(iso)}, 'valeur': {_raw_field(pos, contract)}}}"
@@ -270,14 +332,14 @@ def _build_parse_sql(
     sql = f"""
         create or replace temp table {PARSED} as
         with data_lines as (
-            select line_number, line from {LINES}
-            where line_number > {header_line} and line is not null and trim(line, ' \t') <> ''
+            select line_number, line, _line_hash from {DATA} where not _reused
         ),
         split as (
-            select line_number, line, {split} as fields, {well_formed} as _quoting_ok from data_lines
+            select line_number, line, _line_hash, {split} as fields, {well_formed} as _quoting_ok
+            from data_lines
         ),
         cells as (
-            select line_number, line, _quoting_ok, len(fields) as _n_fields,
+            select line_number, line, _line_hash, _quoting_ok, len(fields) as _n_fields,
                    _quoting_ok and len(fields) = {n_fields} as _shape_ok,
                    {", ".join(raw_cols) if raw_cols else "null as _no_raw"}{months}
             from split
@@ -292,6 +354,16 @@ def _build_parse_sql(
         from derived
     """
     return sql, warning_flags
+
+
+def _warning_list_sql(warning_flags: list[tuple[str, str, str]]) -> str:
+    """The warnings of a line, as a list of 'code|column' (stored with its rows for reuse)."""
+    if not warning_flags:
+        return "cast([] as varchar[])"
+    items = ", ".join(
+        f"case when {name} then {_lit(code + '|' + column)} end" for code, column, name in warning_flags
+    )
+    return f"list_filter([{items}], lambda x: x is not null)"
 
 
 def _output_columns(contract: Contract) -> list[Column]:
@@ -338,8 +410,15 @@ def parse_file(
     file_name: str | None = None,
     sha256: str | None = None,
     size: int | None = None,
+    known_lines: str | None = None,
 ) -> ParseResult:
-    """Parse one delivered file into the temp tables LOADED and REJECTED of `con`."""
+    """Parse one delivered file into the temp tables LOADED and REJECTED of `con`.
+
+    `known_lines` names a table (`_line_hash`, `_avertissements`, `nb_lignes_sortie`,
+    `derniere_periode`) of lines already decoded in the current state: a line whose text is
+    identical (same header, same contract version) is not decoded again; it is listed in REUSED and
+    counted as loaded with the warnings recorded when it was first decoded.
+    """
     file_name = file_name or path.name
     if sha256 is None or size is None:
         sha256, size = file_digest(path)
@@ -355,14 +434,70 @@ def parse_file(
     try:
         with tempfile.TemporaryDirectory(prefix="sf-parse-") as workdir:
             _load_lines(con, path, Path(workdir), report)
-        return _parse_lines(con, contract, report)
+        return _parse_lines(con, contract, report, known_lines)
     except FatalFileError as exc:
         return ParseResult(report.fatal(exc.code, exc.message))
 
 
-def _parse_lines(con: duckdb.DuckDBPyConnection, contract: Contract, report: LoadReport) -> ParseResult:
+def _prepare_data_lines(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    header_line: int,
+    header_text: str,
+    known_lines: str | None,
+) -> None:
+    """DATA: the data lines with their identity hash; a line is reused when it is unique in this
+    file and already decoded, alone, in the current state."""
+    seed = hashlib.md5(f"{contract.source}|{contract.version}|{header_text}".encode()).hexdigest()
+    con.execute(
+        f"""create or replace temp table {DATA} as
+            select line_number, line,
+                   -- 128 bits from two 64-bit hashes of different inputs (fast; md5 is ~8x slower)
+                   (cast(hash(line) as uhugeint) << 64) | cast(hash(? || line) as uhugeint) as _line_hash,
+                   false as _reused
+            from {LINES}
+            where line_number > ? and line is not null and regexp_matches(line, '[^ \t]')""",
+        [seed, header_line],
+    )
+    if known_lines:
+        # two simple statements: DuckDB plans them far better than one query mixing both tests
+        con.execute(
+            f"""create or replace temp table _sf_duplicates as
+                select _line_hash from {DATA} group by _line_hash having count(*) > 1"""
+        )
+        con.execute(
+            f"""update {DATA} set _reused = true
+                where _line_hash in (select _line_hash from {known_lines})
+                  and _line_hash not in (select _line_hash from _sf_duplicates)"""
+        )
+
+
+def _count_reused(con: duckdb.DuckDBPyConnection, report: LoadReport, known_lines: str) -> None:
+    reused, rows, last = con.sql(
+        f"""select count(*), coalesce(sum(k.nb_lignes_sortie), 0), max(k.derniere_periode)
+            from {DATA} d join {known_lines} k using (_line_hash) where d._reused"""
+    ).fetchall()[0]
+    report.lines_loaded += reused
+    report.lines_read += reused
+    report.rows_out += rows
+    if last and (
+        report.derniere_periode_renseignee is None or last.isoformat() > report.derniere_periode_renseignee
+    ):
+        report.derniere_periode_renseignee = last.isoformat()
+    for item, count in con.sql(
+        f"""select w, count(*) from (
+                select unnest(k._avertissements) as w from {DATA} d join {known_lines} k using (_line_hash)
+                where d._reused) group by w order by w"""
+    ).fetchall():
+        code, _, column = item.partition("|")
+        report.add_warning(code, column, int(count))
+
+
+def _parse_lines(
+    con: duckdb.DuckDBPyConnection, contract: Contract, report: LoadReport, known_lines: str | None = None
+) -> ParseResult:
     first = con.sql(
-        f"select line_number, line from {LINES} where line is not null and trim(line, ' \t') <> '' "
+        f"select line_number, line from {LINES} where line is not null and regexp_matches(line, '[^ \t]') "
         "order by line_number limit 1"
     ).fetchall()
     if not first:
@@ -377,16 +512,19 @@ def _parse_lines(con: duckdb.DuckDBPyConnection, contract: Contract, report: Loa
     for name in mapping.unknown:
         report.add_warning("unknown_column", name, 1)
 
+    _prepare_data_lines(con, contract, header_line, header_text, known_lines)
     sql, warning_flags = _build_parse_sql(contract, mapping, header_line)
     con.execute(sql)
     blank, read, rejected = con.sql(
-        f"""select (select count(*) from {LINES} where line is null or trim(line, ' \t') = ''),
+        f"""select (select count(*) from {LINES} where line is null or not regexp_matches(line, '[^ \t]')),
                    (select count(*) from {PARSED}),
                    (select count(*) from {PARSED} where _reject is not null)"""
     ).fetchall()[0]
     report.lines_blank, report.lines_read, report.lines_rejected = blank, read, rejected
     report.lines_loaded = read - rejected
-    if read == 0 and contract.is_stock:
+    con.execute(f"create or replace temp table {REUSED} as select _line_hash from {DATA} where _reused")
+    total = read + con.sql(f"select count(*) from {REUSED}").fetchall()[0][0]
+    if total == 0 and contract.is_stock:
         raise FatalFileError(
             "empty_stock", f"{report.file}: a stock file with no data line would wipe the state"
         )
@@ -415,58 +553,164 @@ def _parse_lines(con: duckdb.DuckDBPyConnection, contract: Contract, report: Loa
             f"limit {MAX_REPORTED_REJECTIONS}"
         ).fetchall()
     ]
-    _materialise_loaded(con, contract, report)
+    _materialise_loaded(con, contract, report, mapping, _warning_list_sql(warning_flags))
+    if known_lines:
+        _count_reused(con, report, known_lines)
     report.check_invariant()
     return ParseResult(report, LOADED, REJECTED)
 
 
-def _materialise_loaded(con: duckdb.DuckDBPyConnection, contract: Contract, report: LoadReport) -> None:
+def _materialise_years(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    report: LoadReport,
+    mapping: _HeaderMap,
+    line_warnings: str,
+) -> None:
+    """wide_years: one row per line and fiscal year with at least one non-empty yearly field."""
+    columns = _output_columns(contract)
+    year_column = contract.layout["yearColumn"]
+    yearly = [c for c in columns if c.name in mapping.years]
+    static = [c for c in columns if c.name not in mapping.years and c.name != year_column]
+    raw = {c.name: _q(f"_raw_{c.name}") for c in yearly}
+    any_value = " or ".join(f"y.{_q(c.name)} is not null" for c in yearly)
+    con.execute(
+        f"""create or replace temp table _sf_cells as
+            select p.line_number, p._line_hash, {line_warnings} as _avertissements_ligne, y._annee,
+                   {", ".join(f"p.{_q(c.name)}" for c in static)},
+                   {", ".join(f"y.{_q(c.name)} as {raw[c.name]}" for c in yearly)}
+            from {PARSED} p, unnest(p._years) as u(y)
+            where p._reject is null and ({any_value})"""
+    )
+    values, flags = [], []
+    for column in yearly:
+        decoded = decode_column(column, raw[column.name])
+        invalid = (
+            f"({raw[column.name]} is not null and coalesce({decoded.invalid}, true))"
+            if decoded.invalid
+            else "false"
+        )
+        values.append(
+            f"cast(case when {invalid} then null else {decoded.value} end as {column.physical_type})"
+        )
+        source = _source_names(column)[0]
+        flags.append(("invalid_optional_value", source + " AAAA", invalid))
+        flags.extend(
+            (code, source + " AAAA", f"not {invalid} and ({cond})") for code, cond in decoded.warnings
+        )
+    cell_items = ", ".join(
+        f"case when coalesce({cond}, false) then {_lit(code + '|' + column)} end"
+        for code, column, cond in flags
+    )
+    if flags:
+        sums = ", ".join(f"count(*) filter (where coalesce({cond}, false))" for _, _, cond in flags)
+        counts = con.sql(f"select {sums} from _sf_cells").fetchall()[0]
+        for (code, column, _), count in zip(flags, counts, strict=True):
+            report.add_warning(code, column, int(count))
+    value_of = {c.name: v for c, v in zip(yearly, values, strict=True)}
+    select = ", ".join(
+        f"{value_of[c.name]} as {_q(c.name)}"
+        if c.name in value_of
+        else f"cast(_annee as {c.physical_type}) as {_q(c.name)}"
+        if c.name == year_column
+        else f"cast({_q(c.name)} as {c.physical_type}) as {_q(c.name)}"
+        for c in columns
+    )
+    cell_list = f"list_filter([{cell_items}], lambda x: x is not null)" if flags else "cast([] as varchar[])"
+    # a line's warnings (its own and those of all its yearly cells) are stored on each of its rows
+    con.execute(
+        f"""create or replace temp table _sf_cell_warnings as
+            select line_number, flatten(list({cell_list})) as cellules from _sf_cells group by line_number"""
+    )
+    con.execute(
+        f"""create or replace temp table {LOADED} as
+            select {select}, c.line_number as _line_number, c._line_hash,
+                   list_concat(c._avertissements_ligne, w.cellules) as _avertissements
+            from _sf_cells c join _sf_cell_warnings w using (line_number)"""
+    )
+    con.execute("drop table if exists _sf_cell_warnings")
+
+
+def _materialise_months(
+    con: duckdb.DuckDBPyConnection, contract: Contract, report: LoadReport, line_warnings: str
+) -> None:
+    """wide_months: one row per line and month with a value; an empty cell gives no row, an
+    invalid cell gives no row and a warning, and never rejects the line."""
     columns = _output_columns(contract)
     layout = contract.layout
-    if layout.get("type") == "wide_months":
-        period, value = layout["periodColumn"], layout["valueColumn"]
-        cell = "nullif(regexp_replace(m.valeur, '[ \u00a0\u202f]', '', 'g'), '')"
-        number = f"try_cast(regexp_extract({cell}, '^[0-9]+') as integer)"
-        valid = f"regexp_full_match({cell}, '[0-9]+([.][0-9]+)?') and {number} is not null"
-        keys = ", ".join(
-            f"cast(p.{_q(c.name)} as {c.physical_type}) as {_q(c.name)}"
-            for c in columns
-            if c.name not in (period, value)
-        )
-        con.execute(
-            f"""create or replace temp table _sf_cells as
-                select p.line_number, m.periode, m.valeur, {cell} as cell,
-                       case when {valid} then {number} end as number,
-                       {keys}
-                from {PARSED} p, unnest(p._months) as u(m)
-                where p._reject is null and m.valeur is not null"""
-        )
-        bad = con.sql("select count(*) filter (where number is null) from _sf_cells").fetchall()[0][0]
-        report.add_warning("invalid_optional_value", "(cellules mensuelles)", int(bad))
-        truncated = con.sql(
-            "select count(*) from _sf_cells where number is not null and "
-            "regexp_full_match(cell, '.*[.][0-9]*[1-9][0-9]*')"
-        ).fetchall()[0][0]
-        report.add_warning("integer_truncated", "(cellules mensuelles)", int(truncated))
-        select = ", ".join(
-            "periode" if c.name == period else "number" if c.name == value else _q(c.name) for c in columns
-        )
-        names = ", ".join(_q(c.name) for c in columns)
-        con.execute(
-            f"""create or replace temp table {LOADED} as
-                select * from (
-                    select {select}, line_number as _line_number from _sf_cells where number is not null
-                ) as t({names}, _line_number)
-                order by _line_number"""
-        )
-        last = con.sql(f"select max({_q(period)}) from {LOADED}").fetchall()[0][0]
-        report.derniere_periode_renseignee = last.isoformat() if last else None
+    period, value = layout["periodColumn"], layout["valueColumn"]
+    keys = [c for c in columns if c.name not in (period, value)]
+    # fast path for plain digits; thousands separators, decimals and junk take the slow path
+    cleaned = "regexp_replace(m.valeur, '[ \u00a0\u202f]', '', 'g')"
+    slow_number = (
+        f"case when regexp_full_match({cleaned}, '[0-9]+([.][0-9]+)?') "
+        f"then try_cast(regexp_extract({cleaned}, '^[0-9]+') as integer) end"
+    )
+    con.execute(
+        f"""create or replace temp table _sf_cells as
+            select p.line_number, p._line_hash, {line_warnings} as _avertissements_ligne,
+                   m.periode, m.valeur, regexp_full_match(m.valeur, '[0-9]{{1,9}}') as simple,
+                   case when simple then cast(m.valeur as integer) else {slow_number} end as number,
+                   {", ".join(f"cast(p.{_q(c.name)} as {c.physical_type}) as {_q(c.name)}" for c in keys)}
+            from {PARSED} p, unnest(p._months) as u(m)
+            where p._reject is null and m.valeur is not null"""
+    )
+    con.execute(
+        """create or replace temp table _sf_cell_warnings as
+           select line_number,
+                  list(case when number is null then 'invalid_optional_value|(cellules mensuelles)'
+                            else 'integer_truncated|(cellules mensuelles)' end) as cellules,
+                  count(*) filter (where number is null) as invalides,
+                  count(*) filter (where number is not null) as tronquees
+           from _sf_cells
+           where not simple
+             and (number is null or regexp_full_match(replace(valeur, ' ', ''), '.*[.][0-9]*[1-9][0-9]*'))
+           group by line_number"""
+    )
+    invalid, truncated = con.sql(
+        "select coalesce(sum(invalides), 0), coalesce(sum(tronquees), 0) from _sf_cell_warnings"
+    ).fetchall()[0]
+    report.add_warning("invalid_optional_value", "(cellules mensuelles)", int(invalid))
+    report.add_warning("integer_truncated", "(cellules mensuelles)", int(truncated))
+    select = ", ".join(
+        f"c.periode as {_q(c.name)}"
+        if c.name == period
+        else f"c.number as {_q(c.name)}"
+        if c.name == value
+        else f"c.{_q(c.name)}"
+        for c in columns
+    )
+    con.execute(
+        f"""create or replace temp table {LOADED} as
+            select {select}, c.line_number as _line_number, c._line_hash,
+                   list_concat(c._avertissements_ligne, coalesce(w.cellules, [])) as _avertissements
+            from _sf_cells c left join _sf_cell_warnings w using (line_number)
+            where c.number is not null"""
+    )
+    last = con.sql(f"select max({_q(period)}) from {LOADED}").fetchall()[0][0]
+    report.derniere_periode_renseignee = last.isoformat() if last else None
+    con.execute("drop table if exists _sf_cell_warnings")
+
+
+def _materialise_loaded(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    report: LoadReport,
+    mapping: _HeaderMap,
+    line_warnings: str,
+) -> None:
+    columns = _output_columns(contract)
+    layout = contract.layout
+    if layout.get("type") == "wide_years":
+        _materialise_years(con, contract, report, mapping, line_warnings)
+    elif layout.get("type") == "wide_months":
+        _materialise_months(con, contract, report, line_warnings)
     else:
         select = ", ".join(f"cast({_q(c.name)} as {c.physical_type}) as {_q(c.name)}" for c in columns)
         con.execute(
             f"""create or replace temp table {LOADED} as
-                select {select}, line_number as _line_number
-                from {PARSED} where _reject is null order by line_number"""
+                select {select}, line_number as _line_number, _line_hash, {line_warnings} as _avertissements
+                from {PARSED} where _reject is null"""
         )
     report.rows_out = con.sql(f"select count(*) from {LOADED}").fetchall()[0][0]
     con.execute(f"drop table if exists {PARSED}")

@@ -79,36 +79,30 @@ create or replace temp macro sf_date_ddmmmyyyy(v, allow_french) as
   end;
 
 -- URSSAF periods AAAAXY / AAXY (§3.2); the value is a string, '0232' keeps its zero.
+-- Flat expressions on the characters (X = the quarter, Y = the month in the quarter): nested
+-- macros would multiply the expression tree DuckDB binds for every file.
+create or replace temp macro sf_period_valid(v) as coalesce(regexp_full_match(v, '[0-9]{{4}}|[0-9]{{6}}'), false);
 create or replace temp macro sf_period_year(v) as
-  case when regexp_full_match(v, '[0-9]{{6}}') then cast(left(v, 4) as integer)
-       when regexp_full_match(v, '[0-9]{{4}}') then
-         cast(left(v, 2) as integer) + case when cast(left(v, 2) as integer) < 50 then 2000 else 1900 end
-  end;
-create or replace temp macro sf_period_x(v) as cast(substr(v, length(v) - 1, 1) as integer);
-create or replace temp macro sf_period_y(v) as cast(right(v, 1) as integer);
+  case when length(v) = 6 then try_cast(left(v, 4) as integer)
+       else try_cast(left(v, 2) as integer) + case when left(v, 2) < '50' then 2000 else 1900 end end;
 create or replace temp macro sf_period_is_canonical(v) as
-  sf_period_year(v) is not null
-  and ((sf_period_x(v) between 1 and 4 and sf_period_y(v) between 0 and 3)
-       or (sf_period_x(v) = 6 and sf_period_y(v) = 2));
--- First month (1-12) of the period, NULL when invalid
+  sf_period_valid(v)
+  and (right(v, 2) = '62' or (substr(v, -2, 1) between '1' and '4' and right(v, 1) between '0' and '3'));
+-- First month (1-12) of the period, NULL when invalid; 3(X-1)+Y still in 1-12 is accepted (199904)
 create or replace temp macro sf_period_first_month(v) as
-  case when sf_period_year(v) is null then null
-       when sf_period_x(v) = 6 and sf_period_y(v) = 2 then 1
-       when sf_period_is_canonical(v) and sf_period_y(v) = 0 then 3 * (sf_period_x(v) - 1) + 1
-       when 3 * (sf_period_x(v) - 1) + sf_period_y(v) between 1 and 12
-         then 3 * (sf_period_x(v) - 1) + sf_period_y(v)
+  case when not sf_period_valid(v) then null
+       when right(v, 2) = '62' then 1
+       when substr(v, -2, 1) between '1' and '4' and right(v, 1) = '0' then 3 * (ascii(substr(v, -2, 1)) - 48) - 2
+       when 3 * (ascii(substr(v, -2, 1)) - 48) - 3 + (ascii(right(v, 1)) - 48) between 1 and 12
+         then 3 * (ascii(substr(v, -2, 1)) - 48) - 3 + (ascii(right(v, 1)) - 48)
   end;
 create or replace temp macro sf_period_months(v) as
-  case when sf_period_x(v) = 6 and sf_period_y(v) = 2 then 12
-       when sf_period_is_canonical(v) and sf_period_y(v) = 0 then 3
-       else 1
-  end;
-create or replace temp macro sf_period_start(v) as
-  case when sf_period_first_month(v) is not null
-       then make_date(sf_period_year(v), sf_period_first_month(v), 1)
-  end;
+  case when right(v, 2) = '62' then 12
+       when substr(v, -2, 1) between '1' and '4' and right(v, 1) = '0' then 3
+       else 1 end;
+create or replace temp macro sf_period_start(v) as make_date(sf_period_year(v), sf_period_first_month(v), 1);
 create or replace temp macro sf_period_end(v) as
-  cast(sf_period_start(v) + to_months(sf_period_months(v)) as date);
+  cast(make_date(sf_period_year(v), sf_period_first_month(v), 1) + to_months(sf_period_months(v)) as date);
 
 -- Month in which a URSSAF operation counts: the delivery cut-off is the 20th (§5.3)
 create or replace temp macro sf_month_after_cutoff(d) as
@@ -196,10 +190,11 @@ STREET_TYPES = {
 
 
 def _map_macro(name: str, mapping: dict[str, str], fallback: str) -> str:
-    cases = " ".join(
-        f"when '{key}' then '{value.replace(chr(39), chr(39) * 2)}'" for key, value in sorted(mapping.items())
+    """A lookup as a constant MAP (bound once), rather than a CASE with one branch per key."""
+    entries = ", ".join(
+        f"'{key}': '{value.replace(chr(39), chr(39) * 2)}'" for key, value in sorted(mapping.items())
     )
-    return f"create or replace temp macro {name}(v) as case v {cases} else {fallback} end"
+    return f"create or replace temp macro {name}(v) as coalesce(map {{{entries}}}[v], {fallback})"
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:

@@ -27,7 +27,7 @@ def test_definitions_load_without_error():
     assert defs.resolve_schedule_def("pipeline_mensuel") is not None
 
 
-def test_every_raw_source_reaches_the_published_list():
+def test_every_raw_source_read_by_dbt_reaches_the_published_list():
     from orchestration.definitions import defs
 
     graph = defs.resolve_asset_graph()
@@ -40,5 +40,14 @@ def test_every_raw_source_reaches_the_published_list():
             continue
         seen.add(key)
         frontier |= set(graph.get(key).parent_keys)
-    raw = {k for k in graph.get_all_asset_keys() if k.path[0] == "raw" and k.path[1] != "files"}
-    assert raw and raw <= seen
+    read_by_dbt = {
+        parent
+        for key in graph.get_all_asset_keys()
+        if key.path[0] == "staging"
+        for parent in graph.get(key).parent_keys
+        if parent.path[0] == "raw" and parent.path[1] != "files"
+    }
+    assert {"debit", "cotisation", "effectif", "procol", "sirene", "sirene_ul"} <= {
+        k.path[1] for k in read_by_dbt
+    }
+    assert read_by_dbt <= seen

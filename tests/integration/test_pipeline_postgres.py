@@ -80,9 +80,7 @@ def test_runs_and_materializations_are_stored_in_postgres(tmp_path, monkeypatch,
             "and dagster_event_type = 'ASSET_MATERIALIZATION' group by asset_key",
             [first.run_id],
         )
-        materialized = {
-            json.loads(k)["path"][0] + "/" + json.loads(k)["path"][-1]: n for k, n in cursor.fetchall()
-        }
+        materialized = {"/".join(json.loads(key)): n for key, n in cursor.fetchall()}
     for key in (
         "raw/debit",
         "raw/procol",

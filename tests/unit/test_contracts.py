@@ -38,9 +38,11 @@ def test_contract_columns_are_decodable(source):
     names = [c.name for c in contract.columns]
     assert len(names) == len(set(names)), "duplicated output column"
     for column in contract.columns:
+        layout = contract.layout
         layout_bound = column.name in (
-            contract.layout.get("periodColumn"),
-            contract.layout.get("valueColumn"),
+            layout.get("periodColumn"),
+            layout.get("valueColumn"),
+            layout.get("yearColumn"),
         )
         assert (column.decoder is None) != (column.transform is None) or layout_bound, column.name
         if column.decoder:

@@ -168,3 +168,54 @@ def test_archive_is_content_addressed_and_read_only(tmp_path, compressed):
     archived = next((tmp_path / "archive" / "debit").iterdir())
     assert archived.name == result.outcomes[0].sha256 + (".csv.gz" if compressed else ".csv")
     assert not os.access(archived, os.W_OK) or os.geteuid() == 0
+
+
+SIRENE_UL_HEADER = (
+    "siren,statutDiffusionUniteLegale,unitePurgeeUniteLegale,dateCreationUniteLegale,sigleUniteLegale,"
+    "prenom1UniteLegale,prenomUsuelUniteLegale,trancheEffectifsUniteLegale,anneeEffectifsUniteLegale,"
+    "dateDernierTraitementUniteLegale,categorieEntreprise,dateDebut,etatAdministratifUniteLegale,nomUniteLegale,"
+    "denominationUniteLegale,categorieJuridiqueUniteLegale,activitePrincipaleUniteLegale,"
+    "nomenclatureActivitePrincipaleUniteLegale,nicSiegeUniteLegale,caractereEmployeurUniteLegale"
+)
+
+
+def unite(siren: str, name: str, creation: str = "2001-02-03", employer: str = "O") -> str:
+    return (
+        f"{siren},O,,{creation},,,,11,2023,2024-01-01T10:00:00,PME,2001-02-03,A,,"
+        f'"{name}",5710,25.62B,NAFRev2,00011,{employer}'
+    )
+
+
+def test_unchanged_stock_lines_are_reused_with_their_warnings(tmp_path):
+    landing = tmp_path / "landing"
+    a = unite("111111111", "ATELIERS, SAS")
+    b = unite("222222222", "BOULANGERIE", creation="2001-02-30")  # invalid optional date: a warning
+    write(landing, "2401", "StockUniteLegale_utf8.csv", [SIRENE_UL_HEADER, a, b, unite("333333333", "C")])
+    first, con = ingest(tmp_path, "sirene_ul")
+    con.close()
+    write(
+        landing,
+        "2402",
+        "StockUniteLegale_utf8.csv",
+        [SIRENE_UL_HEADER, a, b, unite("333333333", "C", employer="N"), unite("444444444", "D")],
+    )
+    second, con = ingest(tmp_path, "sirene_ul")
+    report = second.outcomes[-1].report
+    assert (report.lines_read, report.lines_loaded, report.rows_out) == (4, 4, 4)
+    assert (
+        report.warnings["invalid_optional_value"]
+        == 1
+        == first.outcomes[0].report.warnings["invalid_optional_value"]
+    )
+    rows = con.sql(
+        "select siren, _batch_key, _valid_to_batch, caractere_employeur from raw.sirene_ul "
+        "order by siren, _batch_key"
+    ).fetchall()
+    assert rows == [
+        ("111111111", "2401", None, True),  # reused: keeps the lineage of the batch that brought it
+        ("222222222", "2401", None, True),
+        ("333333333", "2401", "2402", True),  # changed: the old version is closed, a new one opened
+        ("333333333", "2402", None, False),
+        ("444444444", "2402", None, True),
+    ]
+    con.close()

@@ -13,6 +13,14 @@ entreprises as (
     select * from {{ ref('int_entreprise_caracteristiques') }}
 ),
 
+premier_mois_10_salaries as (
+    -- P3 point in time: the first month m at which a headcount >= 10 is both delivered and usable
+    select siren, min(greatest(mois_disponible, cast(periode + to_months({{ lambda_eff }}) as date))) as premier_mois
+    from {{ ref('int_effectif_siren_mois') }}
+    where effectif >= 10
+    group by siren
+),
+
 premier_debit as (
     select siren, min(periode_prise_en_compte) as premier_mois_debit
     from {{ ref('stg_urssaf_debit') }}
@@ -44,14 +52,17 @@ series as (
         ct.cotisation,
         ct.mois_disponible as cotisation_disponible,
         ef.effectif,
+        ef.mois_disponible as effectif_disponible,
         coalesce(ea.nb_etablissements_actifs, 0) as nb_etablissements_actifs,
-        pd.premier_mois_debit
+        pd.premier_mois_debit,
+        p10.premier_mois as premier_mois_10_salaries
     from spine as s
     left join {{ ref('int_dette_urssaf_siren_mois') }} as d on d.siren = s.siren and d.periode = s.periode
     left join {{ ref('int_cotisation_siren_mois') }} as ct on ct.siren = s.siren and ct.periode = s.periode
     left join {{ ref('int_effectif_siren_mois') }} as ef on ef.siren = s.siren and ef.periode = s.periode
     left join {{ ref('int_etablissements_actifs_mois') }} as ea on ea.siren = s.siren and ea.periode = s.periode
     left join premier_debit as pd on pd.siren = s.siren
+    left join premier_mois_10_salaries as p10 on p10.siren = s.siren
 ),
 
 fenetres as (
@@ -67,14 +78,12 @@ fenetres as (
              then lag(cotisation, {{ k }}) over w end as cotisation_m{{ k }},
         {%- endfor %}
         coalesce(premier_mois_debit <= periode, false) as a_historique_debit,
-        -- headcount: anchor a = m - lambda, carried forward at most 2 months
-        coalesce(lag(effectif, {{ lambda_eff }}) over w, lag(effectif, {{ lambda_eff + 1 }}) over w,
-                 lag(effectif, {{ lambda_eff + 2 }}) over w) as effectif_a,
-        lag(effectif, {{ lambda_eff + 6 }}) over w as effectif_a_6,
-        lag(effectif, {{ lambda_eff + 12 }}) over w as effectif_a_12,
-        max(effectif) over (w rows between unbounded preceding and {{ lambda_eff }} preceding) as effectif_max_utilisable,
-        count(effectif) over (w rows between {{ lambda_eff + 11 }} preceding and {{ lambda_eff }} preceding)
-            as nb_effectifs_12m
+        -- headcount of month m-k, only if it had been delivered by m
+        {%- for k in range(lambda_eff, lambda_eff + 13) %}
+        case when lag(effectif_disponible, {{ k }}) over w <= periode
+             then lag(effectif, {{ k }}) over w end as effectif_m{{ k }},
+        {%- endfor %}
+        coalesce(premier_mois_10_salaries <= periode, false) as a_eu_10_salaries
     from series
     window w as (partition by siren order by periode)
 ),
@@ -82,6 +91,11 @@ fenetres as (
 urssaf as (
     select
         *,
+        -- headcount: anchor a = m - lambda, carried forward at most 2 months
+        coalesce(effectif_m{{ lambda_eff }}, effectif_m{{ lambda_eff + 1 }}, effectif_m{{ lambda_eff + 2 }}) as effectif_a,
+        effectif_m{{ lambda_eff + 6 }} as effectif_a_6,
+        effectif_m{{ lambda_eff + 12 }} as effectif_a_12,
+        ({% for k in range(lambda_eff, lambda_eff + 12) %}cast(effectif_m{{ k }} is not null as integer){% if not loop.last %} + {% endif %}{% endfor %}) as nb_effectifs_12m,
         {%- set m12 = [] %}{% for k in range(1, 13) %}{% do m12.append('cotisation_m' ~ k) %}{% endfor %}
         {%- set m3 = ['cotisation_m1', 'cotisation_m2', 'cotisation_m3'] %}
         {%- set m3_12 = ['cotisation_m13', 'cotisation_m14', 'cotisation_m15'] %}
@@ -137,7 +151,7 @@ features as (
         {{ safe_div('c.effectif_a - c.effectif_a_12', 'c.effectif_a_12') }} as eff_var12m,
         cast(c.effectif_a is not null as integer) as eff_a_effectif,
         c.nb_etablissements_actifs as eff_nb_etablissements,
-        c.effectif_max_utilisable,
+        c.a_eu_10_salaries,
         c.nb_effectifs_12m,
         c.dette
     from consecutifs as c
@@ -150,14 +164,14 @@ select
     -- perimeter (model.md §1), point in time
     (f.eff_nb_etablissements > 0
         and e.siege_en_france
-        and coalesce(f.effectif_max_utilisable, 0) >= 10
+        and f.a_eu_10_salaries
         and f.nb_effectifs_12m > 0
         and coalesce(e.naf_section, '') not in ('O', 'P')
         and not e.categorie_juridique_exclue) as dans_perimetre,
     case
         when f.eff_nb_etablissements = 0 then 'aucun_etablissement_actif'
         when not e.siege_en_france then 'siege_hors_france'
-        when coalesce(f.effectif_max_utilisable, 0) < 10 then 'jamais_10_salaries'
+        when not f.a_eu_10_salaries then 'jamais_10_salaries'
         when f.nb_effectifs_12m = 0 then 'effectif_inconnu'
         when coalesce(e.naf_section, '') in ('O', 'P') then 'administration_enseignement'
         when e.categorie_juridique_exclue then 'forme_juridique_publique'

@@ -1,15 +1,20 @@
--- Grain: one row per establishment (siret) and month: the declared headcount (URSSAF),
--- latest delivery as of var('as_of_batch').
-with etat as (
-    {{ stock_state('effectif') }}
+-- Grain: one row per establishment (siret) and month: the declared headcount (URSSAF).
+-- Point in time: `effectif` is the value of the first delivery that held the month, usable from
+-- `mois_disponible` (the month of that delivery); later deliveries may revise it
+-- (`effectif_dernier`) or drop the month from their sliding window, which never erases it.
+with versions as (
+    {{ stock_versions('effectif') }}
 )
 
 select
     siret,
-    siren,
-    est_pseudo_siret,
+    any_value(siren) as siren,
+    bool_or(est_pseudo_siret) as est_pseudo_siret,
     periode,
-    effectif,
-    _batch_key as lot_donnees
-from etat
-qualify row_number() over (partition by siret, periode order by _batch_key desc, _line_number desc) = 1
+    arg_min(effectif, _batch_key) as effectif,
+    min(_batch_key) as lot_premiere_livraison,
+    {{ batch_month('min(_batch_key)') }} as mois_disponible,
+    arg_max(effectif, _batch_key) as effectif_dernier,
+    max(_batch_key) as lot_derniere_livraison
+from versions
+group by siret, periode

@@ -1,0 +1,155 @@
+"""Entry point: generate a landing folder of monthly deliveries and its ground truth."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from orchestration.synthetic import csvtext
+from orchestration.synthetic.dynamics import Economy
+from orchestration.synthetic.geography import Geography
+from orchestration.synthetic.oracle import window_probabilities
+from orchestration.synthetic.population import build_population
+from orchestration.synthetic.reference import load_reference
+from orchestration.synthetic.shocks import Shocks
+from orchestration.synthetic.tiers import TIERS
+from orchestration.synthetic.timeline import Timeline, index_text
+from orchestration.synthetic.truth import write_companies, write_establishments, write_manifest, write_oracle
+from orchestration.synthetic.writers.base import Context
+from orchestration.synthetic.writers.cotisation import CotisationWriter
+from orchestration.synthetic.writers.debit import DebitWriter
+from orchestration.synthetic.writers.effectif import EffectifWriter
+from orchestration.synthetic.writers.procol import ProcolWriter
+from orchestration.synthetic.writers.sirene import SireneWriter
+from orchestration.synthetic.writers.sirene_ul import SireneUlWriter
+
+DEFAULT_MALFORMED_SHARE = 0.002
+WRITERS = (SireneWriter, SireneUlWriter, EffectifWriter, DebitWriter, CotisationWriter, ProcolWriter)
+
+
+@dataclass(frozen=True)
+class Summary:
+    tier: str
+    seed: int
+    start: str
+    end: str
+    companies: int
+    establishments: int
+    files: int
+    rows: int  # data lines written, malformed ones included
+    malformed_lines: int
+    oracle_rows: int
+    elapsed_seconds: float
+
+
+def _check_dirs(landing_dir: Path, truth_dir: Path) -> None:
+    landing, truth = landing_dir.resolve(), truth_dir.resolve()
+    if truth == landing or landing in truth.parents:
+        raise ValueError(f"the truth folder {truth} must not be inside the landing folder {landing}")
+    # Mixing two economies in one landing folder would corrupt both (hidden files are tolerated).
+    if landing.exists() and any(not p.name.startswith(".") for p in landing.iterdir()):
+        raise ValueError(f"the landing folder {landing} is not empty: generate into an empty folder")
+
+
+def generate(
+    tier: str,
+    seed: int,
+    landing_dir: Path,
+    truth_dir: Path,
+    start: str | None = None,
+    end: str | None = None,
+    malformed_share: float | None = None,
+    progress: bool = False,
+) -> Summary:
+    """Simulate the economy month by month, writing each month's deliveries as it goes."""
+    began = time.perf_counter()
+    if tier not in TIERS:
+        raise ValueError(f"unknown tier {tier!r} (known: {', '.join(TIERS)})")
+    share = DEFAULT_MALFORMED_SHARE if malformed_share is None else float(malformed_share)
+    if not 0.0 <= share <= 0.04:
+        raise ValueError("malformed_share must lie in [0, 0.04] (stock files above 5 % are held back)")
+    landing_dir, truth_dir = Path(landing_dir), Path(truth_dir)
+    _check_dirs(landing_dir, truth_dir)
+    config = TIERS[tier]
+    timeline = Timeline.for_tier(config, start, end)
+    geo_seq, pop_seq, shock_seq, economy_seq = np.random.SeedSequence(seed).spawn(4)
+
+    reference = load_reference()
+    geography = Geography.build(reference, np.random.default_rng(geo_seq))
+    population = build_population(
+        np.random.default_rng(pop_seq), config.companies, timeline, reference, geography
+    )
+    shocks = Shocks.build(
+        np.random.default_rng(shock_seq), timeline, population.regions, population.region_zone
+    )
+    economy = Economy(population, shocks, timeline, economy_seq)
+
+    landing_dir.mkdir(parents=True, exist_ok=True)
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    ctx = Context(economy, landing_dir, seed, share, config.gzip_sources)
+    writers = [cls(ctx) for cls in WRITERS]
+    months = tqdm(range(timeline.n_months), desc=f"synthetic {tier}", unit="month", disable=not progress)
+    for t in months:
+        economy.step()
+        for writer in writers:
+            writer.after_step(t)
+
+    csvtext.drain()  # every compressed file is complete
+    window = window_probabilities(economy.drift_q, shocks.spiral_scale, economy.hazard_offset)
+    oracle = write_oracle(truth_dir / "oracle.parquet", economy, window)
+    write_companies(truth_dir / "entreprises.parquet", economy)
+    write_establishments(truth_dir / "etablissements.parquet", economy)
+
+    by_source: dict[str, dict[str, int]] = {}
+    for entry in ctx.files:
+        stats = by_source.setdefault(entry["source"], {"files": 0, "data_lines": 0, "malformed_lines": 0})
+        stats["files"] += 1
+        stats["data_lines"] += entry["data_lines"]
+        stats["malformed_lines"] += entry["malformed_lines"]
+    rows = sum(s["data_lines"] for s in by_source.values())
+    malformed = sum(s["malformed_lines"] for s in by_source.values())
+    e = population.establishments
+    # Establishments that ever existed (planned openings of companies gone by then never happen).
+    establishments = int((~e.pseudo & ~np.isnat(economy.est_open_day)).sum())
+    write_manifest(
+        truth_dir / "manifest.json",
+        {
+            "tier": tier,
+            "seed": seed,
+            "start": index_text(timeline.start),
+            "end": index_text(timeline.end),
+            "simulation_start": index_text(timeline.sim_start),
+            "simulation_end": index_text(timeline.end + 18),
+            "malformed_share": share,
+            "counts": {
+                "companies": len(population.companies),
+                "establishments": establishments,
+                "pseudo_sirets": int(e.pseudo.sum()),
+                "urssaf_accounts": len(population.accounts),
+                "files": len(ctx.files),
+                "data_lines": rows,
+                "malformed_lines": malformed,
+                "oracle_rows": oracle["rows"],
+                "oracle_positive_rows": oracle["positive_rows"],
+            },
+            "sources": by_source,
+            "files": ctx.files,
+        },
+    )
+    return Summary(
+        tier=tier,
+        seed=seed,
+        start=index_text(timeline.start),
+        end=index_text(timeline.end),
+        companies=len(population.companies),
+        establishments=establishments,
+        files=len(ctx.files),
+        rows=rows,
+        malformed_lines=malformed,
+        oracle_rows=oracle["rows"],
+        elapsed_seconds=round(time.perf_counter() - began, 3),
+    )

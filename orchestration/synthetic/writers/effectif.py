@@ -1,0 +1,92 @@
+"""sigfaible_effectif_siret.csv (raw-sources §5.1): the wide monthly headcount, every 3 months.
+
+Each delivery re-sends a sliding window of 24 to 36 months (the first one the whole history since
+the warm-up) whose last 0 to 6 months are still empty (reporting lag); a few late declarers miss
+one more month. Values are zero-padded (`089`); an empty cell means unknown, `000` means zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from orchestration.sources.encodings import encode_eff_column
+from orchestration.synthetic import csvtext
+from orchestration.synthetic.layouts import effectif_header
+from orchestration.synthetic.writers.base import Context, Writer
+from orchestration.synthetic.writers.urssaf_common import company_names
+
+EVERY = 3
+
+
+class EffectifWriter(Writer):
+    source = "effectif"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        pop = self.economy.pop
+        e = pop.establishments
+        self.rows = np.nonzero(pop.est_account >= 0)[0]  # employer establishments known to URSSAF
+        self.rows = self.rows[np.argsort(e.siret[self.rows], kind="stable")]
+        account = pop.est_account[self.rows]
+        company = e.company[self.rows]
+        dep = np.where(
+            e.departement[self.rows] != "", e.departement[self.rows], pop.companies.departement[company]
+        )
+        self.static = {
+            "siret": csvtext.text(e.siret[self.rows]),
+            "compte": csvtext.text(pop.accounts.number[account]),
+            "rais_soc": csvtext.text(company_names(self.economy)[company]),
+            "ape_ins": csvtext.text(pop.companies.subclass[company]),
+            "dep": csvtext.text(dep),
+            "base": csvtext.text(np.char.add("B", pop.accounts.urssaf[account])),
+            "ur_emet": csvtext.text(pop.accounts.urssaf[account]),
+        }
+        self._cache: dict[int, pa.Array] = {}
+
+    def _cells(self, m: int) -> pa.Array:
+        """Zero-padded headcount text of month m (cached: a month is re-sent in several deliveries)."""
+        if m not in self._cache:
+            self._cache[m] = csvtext.integers(self.economy.est_headcount[self.rows, m], 3)
+        return self._cache[m]
+
+    def _forget(self, first: int) -> None:
+        for m in [m for m in self._cache if m < first]:
+            del self._cache[m]
+
+    def after_step(self, t: int) -> None:
+        tl = self.timeline
+        if not tl.t_start <= t <= tl.t_end or (t - tl.t_start) % EVERY:
+            return
+        rng = self.rng(t)
+        first = 0 if t == tl.t_start else max(0, t - int(rng.integers(24, 37)))
+        lag = int(rng.choice(7, p=[0.05, 0.15, 0.25, 0.25, 0.15, 0.1, 0.05]))
+        months = np.arange(first, t)
+        names = [encode_eff_column(self.timeline.first_days[m].item()) for m in months]
+        economy = self.economy
+        opened = economy.est_open_day[self.rows]
+        closed = economy.est_close_day[self.rows]
+        first_days = tl.first_days
+        late = np.where(rng.random(len(self.rows)) < 0.03, rng.integers(1, 4, len(self.rows)), 0)
+        known_until = t - lag - late  # months >= this are not declared yet
+        active = np.zeros(len(self.rows), dtype=bool)
+        cells: list[pa.Array] = []
+        for m in months:
+            present = (
+                ~np.isnat(opened)
+                & (opened < first_days[m + 1])
+                & (np.isnat(closed) | (closed >= first_days[m]))
+            )
+            present &= m < known_until
+            active |= present
+            cells.append(pc.if_else(pa.array(present), self._cells(m), ""))
+        self._forget(first)
+        header = effectif_header(names)
+        keep = pa.array(active)
+        columns = [pc.filter(self.static[name], keep) for name in header[: -len(names) or None]]
+        columns += [pc.filter(c, keep) for c in cells]
+        lines = csvtext.join(columns, self.contract.dialect.separator, int(active.sum()))
+        handle = self.open(t, header)
+        self.write(handle, lines, rng)
+        self.close(handle)
