@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from orchestration.sources.contract import Contract
+    from orchestration.sources.report import LoadReport
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,15 +70,32 @@ def raw_parse(source: str, file: Path, out: Path | None, batch_key: str | None) 
     result = parse_file(con, contract, file, batch_key=batch_key)
     report = result.report
     if out is not None and result.loaded:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(
-            f"copy (select * exclude (_line_number, _line_hash, _avertissements) from {result.loaded} "
-            f"order by _line_number) to '{out}' (format parquet)"
-        )
+        _write_rows(con, contract, result.loaded, report, out)
     click.echo(report.to_json())
     if report.status == "fatal":
-        click.echo(f"{file.name}: {report.fatal_reason}", err=True)
+        # the reason already names the file; one line whatever the underlying error says
+        click.echo(" ".join(str(report.fatal_reason).split()), err=True)
         sys.exit(2)
+
+
+def _write_rows(
+    con: duckdb.DuckDBPyConnection, contract: Contract, loaded: str, report: LoadReport, out: Path
+) -> None:
+    """The loaded rows as the raw table holds them: output columns, then lineage (raw-sources §2.8)."""
+    from orchestration.ingestion.warehouse import output_columns
+
+    def literal(value: str | None) -> str:
+        return "null" if value is None else "'" + value.replace("'", "''") + "'"
+
+    columns = ", ".join(f'"{name}"' for name, _ in output_columns(contract))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"""copy (select {columns}, cast({literal(report.batch_key)} as varchar) as _batch_key,
+                         {literal(report.file)} as _source_file, {literal(report.sha256)} as _file_sha256,
+                         cast(_line_number as integer) as _line_number
+                  from {loaded} order by _line_number)
+            to {literal(str(out))} (format parquet)"""
+    )
 
 
 # --- synthetic economy ------------------------------------------------------------------------

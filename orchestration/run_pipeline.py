@@ -9,6 +9,9 @@ import duckdb
 
 from orchestration.settings import Settings, export_environment, load_settings
 
+# Step-level progress on the terminal; the full debug event log stays in the Dagster UI.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
 
 def _landing_has_deliveries(settings: Settings) -> bool:
     return settings.landing_dir.exists() and any(settings.landing_dir.iterdir())
@@ -62,7 +65,9 @@ def run_pipeline(tier: str | None, seed: int | None, echo: Callable[[str], None]
     started = time.monotonic()
     echo(f"Running job pipeline_complet (Dagster instance: {home}) ...")
     with dg.DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("pipeline_complet").execute_in_process(instance=instance)
+        result = defs.resolve_job_def("pipeline_complet").execute_in_process(
+            instance=instance, run_config=QUIET_CONSOLE
+        )
     elapsed = time.monotonic() - started
     if not result.success:
         echo(

@@ -57,7 +57,13 @@ def _data_versions(con) -> dict[str, str]:
 
 
 def _panel_fingerprint(con, features: list[str]) -> str:
-    columns = ", ".join(["siren", "periode", "cible", "statut_cible", "dans_perimetre", *features])
+    # Floating-point aggregates of a parallel engine can differ in their last bits from one build to
+    # the next: rounding keeps the fingerprint stable when the data did not really change.
+    types = dict(con.execute(f"select column_name, column_type from (describe {PANEL})").fetchall())
+    columns = ", ".join(
+        f"round({name}, 6)" if types.get(name) in ("DOUBLE", "FLOAT") else name
+        for name in ["siren", "periode", "cible", "statut_cible", "dans_perimetre", *features]
+    )
     checksum = con.execute(f"select count(*), sum(hash({columns})::hugeint) from {PANEL}").fetchall()[0]
     return hashlib.sha256(json.dumps(checksum, default=str).encode()).hexdigest()
 
@@ -102,7 +108,8 @@ def modele(
             ["siren", "periode", "cible", "statut_cible", "dans_perimetre", *dictionary.features]
         )
         panel = con.execute(
-            f"select {columns} from {PANEL} where dans_perimetre and statut_cible in ('positif', 'negatif')"
+            f"select {columns} from {PANEL} where dans_perimetre and statut_cible in ('positif', 'negatif') "
+            "order by siren, periode"  # a fixed row order makes training reproducible
         ).df()
         versions = _data_versions(con)
     context.log.info(f"training on {len(panel)} labelled rows, decision month {decision}")

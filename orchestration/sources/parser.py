@@ -83,12 +83,10 @@ def _split_sql(contract: Contract) -> tuple[str, str]:
     s = re.escape(sep)
     quote_count = "(length(p) - length(replace(p, '\"', '')))"
     complete = f"(length(p) >= 2 and ends_with(p, '\"') and {quote_count} % 2 = 0)"
+    field = _field_regex(contract)
     if contract.dialect.quoting == "all":
-        field = '("(?:[^"]|"")*"|)'
         piece_ok = f"(p = '' or (starts_with(p, '\"') and {complete}))"
     else:
-        # A quoted field, or a bare field (a quote inside it is literal), or nothing.
-        field = f'("(?:[^"]|"")*"|[^{s}"][^{s}]*|)'
         piece_ok = f"(not starts_with(p, '\"') or {complete})"
     unquote = (
         "lambda f: case when starts_with(f, '\"') and length(f) >= 2 "
@@ -101,6 +99,28 @@ def _split_sql(contract: Contract) -> tuple[str, str]:
     )
     well_formed = f"({simple} or regexp_full_match(line, {_lit(field + '(?:' + s + field + ')*')}))"
     return fields, well_formed
+
+
+def _field_regex(contract: Contract) -> str:
+    """One field of a quoted dialect, as an RE2 pattern with one group."""
+    if contract.dialect.quoting == "all":
+        return '("(?:[^"]|"")*"|)'
+    s = re.escape(contract.dialect.separator)
+    # A quoted field, or a bare field (a quote inside it is literal), or nothing.
+    return f'("(?:[^"]|"")*"|[^{s}"][^{s}]*|)'
+
+
+def _bad_quote_sql(contract: Contract, header: list[str]) -> str:
+    """SQL naming the first field whose quoting is malformed: the one that follows the longest
+    prefix of well-formed fields (evaluated only on lines whose quoting is not well formed)."""
+    if contract.dialect.quoting == "none":
+        return "''"
+    sep, field = contract.dialect.separator, _field_regex(contract)
+    s = re.escape(sep)
+    prefix = f"regexp_extract(line, {_lit('^' + field + '(?:' + s + field + ')*')})"
+    index = f"len(regexp_extract_all({_lit(sep)} || {prefix}, {_lit(s + field)}, 1))"
+    names = "[" + ", ".join(_lit(name) for name in header) + "]"
+    return f"' in field ' || {index} || coalesce(' (' || {names}[{index}] || ')', '')"
 
 
 def _raw_field(index: int, contract: Contract) -> str:
@@ -177,6 +197,7 @@ def _map_header(header: list[str], contract: Contract, file_name: str) -> _Heade
         raise FatalFileError(
             "missing_required_column",
             f"{file_name}: line 1: missing required column(s) {', '.join(sorted(set(missing_required)))}",
+            columns=sorted(set(missing_required)),
         )
 
     if layout.get("requiredYearly") and layout["requiredYearly"].lower() not in yearly:
@@ -271,10 +292,11 @@ def _build_parse_sql(
             missing_code = (
                 "invalid_identifier" if decoded.reason == "invalid_identifier" else "missing_required_value"
             )
-            reject_cases.append(
-                f"when {_q(raw_name)} is null then {_lit(missing_code)} || chr(31) || "
-                f"{_lit(f'column {source}: required value is empty')}"
-            )
+            if column.options.get("blankAs") is None:  # a blank read as a default (Cd_pro_col) is not missing
+                reject_cases.append(
+                    f"when {_q(raw_name)} is null then {_lit(missing_code)} || chr(31) || "
+                    f"{_lit(f'column {source}: required value is empty')}"
+                )
             reject_cases.append(
                 f"when {invalid} then {_lit(decoded.reason)} || chr(31) || "
                 f"{_lit(f'column {source}: ')} || {_lit(chr(39))} || left({_q(raw_name)}, 200) || "
@@ -325,7 +347,8 @@ def _build_parse_sql(
         months = f", [{cells}] as _months"
 
     reject = "case when not _shape_ok then 'wrong_field_count' || chr(31) || " + (
-        f"case when not _quoting_ok then 'malformed quoting (unbalanced or misplaced quote)' "
+        f"case when not _quoting_ok then 'malformed quoting (unbalanced or misplaced quote)' || "
+        f"{_bad_quote_sql(contract, mapping.header)} "
         f"else 'expected {n_fields} fields, found ' || _n_fields end "
         + (" ".join(reject_cases) + " end" if reject_cases else "end")
     )
@@ -384,21 +407,31 @@ def _read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def _load_lines(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path, report: LoadReport) -> None:
-    """Read the physical lines, transcoding when needed (Windows-1252 fallback on invalid UTF-8)."""
-    with utf8_text(path, workdir) as text:
-        try:
-            _read_lines(con, text.path)
+    """Read the physical lines, transcoding when needed: Windows-1252 fallback on invalid UTF-8, and
+    CRLF turned into LF when a file mixes both line endings (DuckDB's reader refuses the mix)."""
+    fallback = crlf_to_lf = False
+    while True:
+        with utf8_text(path, workdir, force_fallback=fallback, crlf_to_lf=crlf_to_lf) as text:
+            try:
+                _read_lines(con, text.path)
+            except duckdb.Error as exc:
+                message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                if "unicode" in str(exc).lower():
+                    if not (fallback or text.fallback):
+                        fallback = True
+                        continue
+                elif not crlf_to_lf:
+                    crlf_to_lf = True
+                    continue
+                if "invalid state" in message:
+                    message = (
+                        f"cannot split the file into lines (a carriage return inside a line?): {message}"
+                    )
+                raise FatalFileError("unreadable", f"{path.name}: {message}") from exc
             report.encoding = text.encoding
             if text.fallback:
                 report.add_warning("encoding_fallback", "(fichier)", 1)
             return
-        except duckdb.Error as exc:
-            if "unicode" not in str(exc).lower() and "utf" not in str(exc).lower():
-                raise FatalFileError("unreadable", f"{path.name}: {str(exc).splitlines()[0]}") from exc
-    with utf8_text(path, workdir, force_fallback=True) as text:
-        _read_lines(con, text.path)
-        report.encoding = "windows-1252"
-        report.add_warning("encoding_fallback", "(fichier)", 1)
 
 
 def parse_file(
@@ -436,7 +469,12 @@ def parse_file(
             _load_lines(con, path, Path(workdir), report)
         return _parse_lines(con, contract, report, known_lines)
     except FatalFileError as exc:
-        return ParseResult(report.fatal(exc.code, exc.message))
+        message = exc.message
+        if file_name != path.name and message.startswith(path.name + ":"):
+            # decoding errors name the file read (the archived copy): name the one delivered
+            message = file_name + message[len(path.name) :]
+        report.missing_columns.extend(exc.columns)
+        return ParseResult(report.fatal(exc.code, message))
 
 
 def _prepare_data_lines(

@@ -22,10 +22,11 @@ CHUNK = 1 << 20
 class FatalFileError(Exception):
     """The whole file is refused; nothing from it is loaded."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, columns: list[str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.columns = columns or []  # the required columns missing from the header, if any
 
 
 @dataclass(frozen=True)
@@ -94,12 +95,24 @@ def _detect_bom(head: bytes) -> str | None:
     return None
 
 
-def _transcode(path: Path, encoding: str, target: Path) -> None:
+def _transcode(path: Path, encoding: str, target: Path, *, crlf_to_lf: bool = False) -> None:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    pending = ""  # a trailing CR held back until the next chunk tells whether an LF follows
+    offset = 0  # bytes decoded before the current chunk, so that an error gives its file offset
     with _open_bytes(path) as source, target.open("w", encoding="utf-8", newline="") as out:
         while chunk := source.read(CHUNK):
-            out.write(decoder.decode(chunk))
-        out.write(decoder.decode(b"", final=True))
+            try:
+                text = pending + decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                exc.start += offset
+                raise
+            offset += len(chunk)
+            if crlf_to_lf:
+                pending = "\r" if text.endswith("\r") else ""
+                text = text[: len(text) - len(pending)].replace("\r\n", "\n")
+            out.write(text)
+        text = pending + decoder.decode(b"", final=True)
+        out.write(text.replace("\r\n", "\n") if crlf_to_lf else text)
 
 
 def _peek(path: Path) -> bytes:
@@ -111,12 +124,22 @@ def _peek(path: Path) -> bytes:
 
 
 @contextmanager
-def utf8_text(path: Path, workdir: Path, *, force_fallback: bool = False) -> Iterator[TextFile]:
-    """Yield a UTF-8 readable version of `path`, transcoding into `workdir` when needed."""
+def utf8_text(
+    path: Path, workdir: Path, *, force_fallback: bool = False, crlf_to_lf: bool = False
+) -> Iterator[TextFile]:
+    """Yield a UTF-8 readable version of `path`, transcoding into `workdir` when needed
+    (`crlf_to_lf`: a working copy with CRLF line endings turned into LF, for files mixing both)."""
     head = _peek(path)
     bom = _detect_bom(head)
+    if bom is None and b"\x00" in head:
+        # NUL bytes are valid UTF-8: without this the file would fail as "missing required columns"
+        raise FatalFileError(
+            "undecodable",
+            f"{path.name}: NUL bytes at the start of the file, UTF-16 without a byte-order mark? "
+            "(expected UTF-8, or UTF-16LE starting with the BOM FF FE)",
+        )
     compressed = path.name.lower().endswith((".gz", ".zip"))
-    if not compressed and bom in (None, "utf-8-sig") and not force_fallback:
+    if not compressed and bom in (None, "utf-8-sig") and not force_fallback and not crlf_to_lf:
         # DuckDB drops a UTF-8 BOM itself and reports invalid UTF-8, which triggers the fallback.
         yield TextFile(path, "utf-8", False)
         return
@@ -124,20 +147,21 @@ def utf8_text(path: Path, workdir: Path, *, force_fallback: bool = False) -> Ite
     try:
         encoding = "cp1252" if force_fallback else (bom or "utf-8")
         try:
-            _transcode(path, encoding, target)
+            _transcode(path, encoding, target, crlf_to_lf=crlf_to_lf)
         except UnicodeDecodeError:
             if encoding != "utf-8":
                 raise
             encoding = "cp1252"
-            _transcode(path, encoding, target)
+            _transcode(path, encoding, target, crlf_to_lf=crlf_to_lf)
     except UnicodeDecodeError as exc:
+        tried = "neither UTF-8 nor Windows-1252" if encoding == "cp1252" else f"not valid {encoding}"
         raise FatalFileError(
-            "undecodable", f"{path.name}: undecodable content at byte {exc.start} ({exc.reason})"
+            "undecodable", f"{path.name}: undecodable content at byte offset {exc.start}: {tried}"
         ) from exc
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise FatalFileError("unreadable_archive", f"{path.name}: cannot read ({exc})") from exc
     try:
-        label = {"utf-16": "utf-16le", "utf-8-sig": "utf-8"}.get(encoding, encoding)
+        label = {"utf-16": "utf-16le", "utf-8-sig": "utf-8", "cp1252": "windows-1252"}.get(encoding, encoding)
         yield TextFile(target, label, encoding == "cp1252")
     finally:
         target.unlink(missing_ok=True)
