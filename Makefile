@@ -23,7 +23,7 @@ help:
 	@echo "make test       install, then run every test"
 	@echo "make dev        Dagster UI on http://localhost:3000"
 	@echo "make dashboard  Streamlit dashboard on http://localhost:8501"
-	@echo "make bench      national-scale benchmarks -> bench/results.json"
+	@echo "make bench      national-scale benchmarks -> bench/results.json (BENCH_ARGS=\"--only dbt --tier tiny\")"
 	@echo "make lint       ruff"
 
 install: $(VENV)/.installed dbt_project/seeds/reference/.built dbt_project/target/manifest.json
@@ -61,7 +61,7 @@ dashboard: install
 		--browser.gatherUsageStats false
 
 bench: install
-	$(BIN)/python -m tests.benchmarks.run
+	$(BIN)/python -m tests.benchmarks.run $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -60,20 +60,26 @@ def secant_slope(f: np.ndarray, phi0: np.ndarray) -> np.ndarray:
     return np.where(np.abs(delta) < 1e-9, derivative, secant)
 
 
+def _membership(items: list[str], groups: list[str], group_of) -> np.ndarray:
+    """0/1 matrix (items x groups): summing along the explicit map is a matrix product."""
+    matrix = np.zeros((len(items), len(groups)))
+    index = {g: j for j, g in enumerate(groups)}
+    for i, item in enumerate(items):
+        matrix[i, index[group_of(item)]] = 1.0
+    return matrix
+
+
 def explain(model: TrainedModel, frame: pd.DataFrame, dictionary: FeatureDictionary) -> Explanations:
     values = shap_values(model, frame, dictionary)
-    phi = pd.DataFrame(values[:, :-1], columns=dictionary.features, index=frame.index)
     phi0 = values[:, -1]
-    by_base = phi.T.groupby([dictionary.base_of(f) for f in phi.columns], sort=False).sum().T
-    by_base = by_base[dictionary.base_variables]
-    theme_of = {b: dictionary.theme_of_base(b) for b in by_base.columns}
-    by_theme = by_base.T.groupby([theme_of[b] for b in by_base.columns]).sum().T
-    by_theme = by_theme.reindex(columns=list(THEMES), fill_value=0.0)
-    f = phi0 + phi.sum(axis=1).to_numpy()
+    bases = dictionary.base_variables
+    by_base = values[:, :-1] @ _membership(dictionary.features, bases, dictionary.base_of)
+    by_theme = by_base @ _membership(bases, list(THEMES), dictionary.theme_of_base)
+    f = phi0 + values[:, :-1].sum(axis=1)
     return Explanations(
         phi0=phi0,
-        by_base=by_base,
-        by_theme=by_theme,
+        by_base=pd.DataFrame(by_base, columns=bases, index=frame.index),
+        by_theme=pd.DataFrame(by_theme, columns=list(THEMES), index=frame.index),
         base_probability=sigmoid(phi0),
         slope=secant_slope(f, phi0),
         probability=sigmoid(f),

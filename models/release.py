@@ -14,9 +14,19 @@ import pandas as pd
 
 from models.dictionary import THEME_LABELS, FeatureDictionary
 from models.evaluation import evaluate
-from models.splits import Windows, windows_for
+from models.splits import (
+    Backtest,
+    WindowRows,
+    Windows,
+    backtest_for,
+    backtest_rows,
+    month_index,
+    month_indices,
+    release_rows,
+    windows_for,
+)
 from models.thresholds import Threshold, choose_thresholds
-from models.training import TrainedModel, fit, predict
+from models.training import NEGATIVE_SHARE, TrainedModel, fit, predict
 
 LABELLED = ("positif", "negatif")
 
@@ -27,7 +37,7 @@ class ReleaseError(RuntimeError):
 
 @dataclass
 class Release:
-    windows: Windows
+    windows: Windows | None  # None outside the panel's calendar (e.g. the tabular benchmark)
     selection: TrainedModel
     model: TrainedModel
     fort: Threshold
@@ -53,31 +63,35 @@ def _counts(frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def train_release(
-    panel: pd.DataFrame,
+def run_protocol(
+    split: WindowRows,
+    windows: Windows | None,
     dictionary: FeatureDictionary,
-    decision_month: dt.date,
-    panel_start: dt.date,
-    *,
-    margin_months: int = 1,
-    params: dict[str, Any] | None = None,
+    params: dict[str, Any] | None,
+    negative_share: float | None,
 ) -> Release:
-    windows = windows_for(decision_month, panel_start, margin_months)
-    rows = labelled_rows(panel)
-    months = pd.to_datetime(rows["periode"]).dt.date
-    if (months > windows.label_limit).any():
-        raise ReleaseError("a labelled row lies beyond the observation limit L")
-    train_sel = rows[(months >= panel_start) & (months <= windows.selection_train_end)]
-    valid = rows[(months >= windows.validation_start) & (months <= windows.validation_end)]
-    train_rel = rows[(months >= panel_start) & (months <= windows.release_train_end)]
-    for name, frame in (("selection training", train_sel), ("validation", valid)):
+    """Steps 2-3 of §5.1 on already windowed rows: M_sel with early stopping and thresholds on V,
+    then M_rel refitted on every label-complete row with M_sel's iteration count."""
+    for name, frame in (("selection training", split.train_selection), ("validation", split.validation)):
         if frame.empty or (frame["cible"] == 1).sum() == 0:
             raise ReleaseError(f"the {name} window holds no positive row: the history is too short")
-    selection = fit(train_sel, dictionary, validation=valid, params=params)
-    p_valid = predict(selection, valid, dictionary)
-    y_valid = valid["cible"].astype(int).to_numpy()
+    selection = fit(
+        split.train_selection,
+        dictionary,
+        validation=split.validation,
+        params=params,
+        negative_share=negative_share,
+    )
+    p_valid = predict(selection, split.validation, dictionary)
+    y_valid = split.validation["cible"].astype(int).to_numpy()
     fort, modere = choose_thresholds(y_valid, p_valid)
-    model = fit(train_rel, dictionary, iterations=selection.best_iteration + 1, params=params)
+    model = fit(
+        split.train_release,
+        dictionary,
+        iterations=selection.best_iteration + 1,
+        params=params,
+        negative_share=negative_share,
+    )
     return Release(
         windows=windows,
         selection=selection,
@@ -86,10 +100,85 @@ def train_release(
         modere=modere,
         validation_metrics=evaluate(y_valid, p_valid, fort.value, modere.value),
         window_counts={
-            "entrainement_selection": _counts(train_sel),
-            "validation": _counts(valid),
-            "entrainement_release": _counts(train_rel),
+            "entrainement_selection": _counts(split.train_selection),
+            "validation": _counts(split.validation),
+            "entrainement_release": _counts(split.train_release),
         },
+    )
+
+
+def _check_label_limit(rows: pd.DataFrame, windows: Windows) -> None:
+    if (month_indices(rows["periode"]) > month_index(windows.label_limit)).any():
+        raise ReleaseError("a labelled row lies beyond the observation limit L")
+
+
+def train_release(
+    panel: pd.DataFrame,
+    dictionary: FeatureDictionary,
+    decision_month: dt.date,
+    panel_start: dt.date,
+    *,
+    margin_months: int = 1,
+    params: dict[str, Any] | None = None,
+    negative_share: float | None = NEGATIVE_SHARE,
+) -> Release:
+    windows = windows_for(decision_month, panel_start, margin_months)
+    rows = labelled_rows(panel)
+    _check_label_limit(rows, windows)
+    return run_protocol(release_rows(rows, windows), windows, dictionary, params, negative_share)
+
+
+@dataclass
+class BacktestResult:
+    """The release protocol replayed as of D_bt and scored on its test window (model.md §5.1 step 4)."""
+
+    backtest: Backtest
+    release: Release  # M_sel(D_bt), M_rel(D_bt) and the V(D_bt) thresholds
+    test: pd.DataFrame  # test window, companies withheld from every training row (headline figures)
+    p_test: np.ndarray
+    test_all: pd.DataFrame  # test window, every company (secondary figures)
+    p_test_all: np.ndarray
+    selection: str  # "hors_temps", or "par_siren" when the history is too short (splits.backtest_rows)
+
+    def validation_shares(self) -> dict[str, float]:
+        fort, modere = self.release.fort, self.release.modere
+        return {"fort": fort.alert_share, "modere": modere.alert_share - fort.alert_share}
+
+
+def run_backtest(
+    panel: pd.DataFrame,
+    dictionary: FeatureDictionary,
+    decision_month: dt.date,
+    panel_start: dt.date,
+    *,
+    margin_months: int = 1,
+    params: dict[str, Any] | None = None,
+    negative_share: float | None = NEGATIVE_SHARE,
+    holdout_buckets: tuple[int, ...] = (0,),
+) -> BacktestResult:
+    """Train as of D_bt = V_start of the release for `decision_month`, test on [D_bt, D_bt + 11].
+
+    The test window is the release's validation window: fully labelled today, never used for any
+    choice of the backtest models (their thresholds come from V(D_bt), 12 months earlier).
+    """
+    release_windows = windows_for(decision_month, panel_start, margin_months)
+    backtest = backtest_for(release_windows, holdout_buckets)
+    rows = labelled_rows(panel)
+    _check_label_limit(rows, release_windows)
+    split = backtest_rows(rows, backtest)
+    if split.test is None or split.test_all is None or (split.test["cible"] == 1).sum() == 0:
+        raise ReleaseError("the backtest test window holds no positive row of a held-out company")
+    release = run_protocol(split, backtest.windows, dictionary, params, negative_share)
+    release.window_counts["test"] = _counts(split.test)
+    release.window_counts["test_toutes_entreprises"] = _counts(split.test_all)
+    return BacktestResult(
+        backtest=backtest,
+        release=release,
+        test=split.test,
+        p_test=predict(release.model, split.test, dictionary),
+        test_all=split.test_all,
+        p_test_all=predict(release.model, split.test_all, dictionary),
+        selection=split.selection,
     )
 
 
@@ -110,10 +199,11 @@ def model_card(
         "entrees_categorielles": dictionary.categorical,
         "themes": THEME_LABELS,
         "versions_donnees": data_versions,
-        "fenetres": release.windows.as_dict(),
+        "fenetres": release.windows.as_dict() if release.windows else {},
         "effectifs_fenetres": release.window_counts,
         "parametres": {k: v for k, v in release.model.params.items() if k != "verbose"},
         "meilleure_iteration": release.selection.best_iteration,
+        "iterations_max": release.selection.params["iterations"],
         "seuils": {
             "fort": release.fort.__dict__,
             "modere": release.modere.__dict__,

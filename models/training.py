@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +10,7 @@ import pandas as pd
 from catboost import CatBoostClassifier, Pool
 
 from models.dictionary import MISSING_CATEGORY, FeatureDictionary
-from models.splits import keep_negative
+from models.splits import negative_sample_mask
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "loss_function": "Logloss",
@@ -30,6 +29,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 EARLY_STOPPING_ROUNDS = 200
 NEGATIVE_SHARE = 0.25
+WEIGHT_COLUMN = "poids"  # set by the training-set extract when negatives were sub-sampled upstream
 
 
 @dataclass
@@ -56,15 +56,20 @@ def prepare_features(frame: pd.DataFrame, dictionary: FeatureDictionary) -> pd.D
     return data
 
 
-def sample_weights(frame: pd.DataFrame, share: float = NEGATIVE_SHARE) -> tuple[pd.Series, np.ndarray]:
-    """Keep every positive and a deterministic share of negatives weighted 1/share (prevalence kept)."""
+def sample_weights(frame: pd.DataFrame, share: float | None = NEGATIVE_SHARE) -> tuple[pd.Series, np.ndarray]:
+    """Keep every positive and a deterministic share of negatives weighted 1/share (prevalence kept).
+
+    A frame carrying a `poids` column was already sub-sampled upstream (the training-set extract):
+    rows with a positive weight are kept with that weight. `share=None` (or >= 1) keeps every row.
+    """
+    if WEIGHT_COLUMN in frame.columns:
+        weight = frame[WEIGHT_COLUMN].to_numpy(dtype=float)
+        kept = weight > 0
+        return pd.Series(kept, index=frame.index), weight[kept]
     positive = frame["cible"].to_numpy() == 1
-    kept = np.array(
-        [
-            p or keep_negative(s, d if isinstance(d, dt.date) else pd.Timestamp(d).date(), share)
-            for p, s, d in zip(positive, frame["siren"], frame["periode"], strict=True)
-        ]
-    )
+    if share is None or share >= 1:
+        return pd.Series(True, index=frame.index), np.ones(len(frame))
+    kept = positive | negative_sample_mask(frame["siren"], frame["periode"], share)
     weights = np.where(positive[kept], 1.0, 1.0 / share)
     return pd.Series(kept, index=frame.index), weights
 
@@ -91,12 +96,16 @@ def fit(
     validation: pd.DataFrame | None = None,
     iterations: int | None = None,
     params: dict[str, Any] | None = None,
+    negative_share: float | None = NEGATIVE_SHARE,
 ) -> TrainedModel:
-    """Fit on `train` (labelled rows); early stopping on `validation` when given, else `iterations`."""
+    """Fit on `train` (labelled rows); early stopping on `validation` when given, else `iterations`.
+
+    The validation rows are never sub-sampled: early stopping sees the natural prevalence.
+    """
     merged = {**DEFAULT_PARAMS, **(params or {})}
     if iterations is not None:
         merged["iterations"] = iterations
-    kept, weights = sample_weights(train)
+    kept, weights = sample_weights(train, negative_share)
     train_kept = train[kept.to_numpy()]
     model = CatBoostClassifier(**merged)
     fit_kwargs: dict[str, Any] = {}

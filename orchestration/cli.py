@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from orchestration.cli_model import model
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -101,15 +103,14 @@ def _write_rows(
 # --- synthetic economy ------------------------------------------------------------------------
 
 
-@main.command("synth")
+@main.group("synth", invoke_without_command=True)
 @click.option("--tier", type=click.Choice(["tiny", "demo", "national"]), default="demo", show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option(
     "--out",
     "out",
     type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Landing folder to write the YYMM/ batch folders into.",
+    help="Landing folder to write the YYMM/ batch folders into (required to generate).",
 )
 @click.option(
     "--truth",
@@ -119,17 +120,38 @@ def _write_rows(
 )
 @click.option("--start", help="First month YYYY-MM (default: the tier's).")
 @click.option("--end", help="Last month YYYY-MM (default: the tier's).")
+@click.option(
+    "--horizon",
+    help="Last month of the economy, YYYY-MM (default: --end). With a later horizon, the landing can be "
+    "extended one month at a time by the Dagster asset demo/livraison_suivante.",
+)
+@click.option(
+    "--backfill-until",
+    help="First batch written, YYYY-MM (default: --start). Its folder holds a one-off historical extract "
+    "of every earlier delivery (flux lines, stock states as of that month, full headcount history) next "
+    "to its own delivery, as when a platform goes live: far fewer files to ingest.",
+)
 @click.option("--malformed-share", type=float, help="Share of malformed data lines injected per file.")
+@click.pass_context
 def synth(
+    ctx: click.Context,
     tier: str,
     seed: int,
-    out: Path,
+    out: Path | None,
     truth: Path | None,
     start: str | None,
     end: str | None,
+    horizon: str | None,
+    backfill_until: str | None,
     malformed_share: float | None,
 ) -> None:
-    """Write a synthetic French economy as monthly deliveries in the real file formats."""
+    """Write a synthetic French economy as monthly deliveries in the real file formats.
+
+    `sf synth report DIR` compares a generated economy with the installed references."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if out is None:
+        raise click.MissingParameter(ctx=ctx, param_hint="'--out'", param_type="option")
     from orchestration.synthetic import generate
 
     truth = truth or out.resolve().parent / "synthetic"
@@ -146,8 +168,40 @@ def synth(
         end=end,
         malformed_share=malformed_share,
         progress=True,
+        horizon=horizon,
+        backfill_until=backfill_until,
     )
     click.echo(summary)
+
+
+@synth.command("report")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--truth",
+    "truth",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Ground-truth folder (default: the 'synthetic' folder next to the landing folder).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of report.json, report.txt and report.png (default: <truth>/report).",
+)
+def synth_report(directory: Path, truth: Path | None, out: Path | None) -> None:
+    """Distributions of a generated economy against the installed references.
+
+    DIRECTORY is the landing folder (YYMM/ batch folders) or its parent."""
+    from orchestration.synthetic.report import ReportError, build_report, format_report, locate, write_report
+
+    try:
+        locations = locate(directory, truth, out)
+    except ReportError as exc:
+        raise click.BadParameter(str(exc), param_hint="DIRECTORY") from exc
+    report = build_report(locations)
+    click.echo(format_report(report))
+    for path in write_report(report, locations.out).values():
+        click.echo(f"written {path}")
 
 
 # --- reference data ---------------------------------------------------------------------------
@@ -194,3 +248,6 @@ def run(tier: str | None, seed: int | None) -> None:
 
     if not run_pipeline(tier=tier, seed=seed, echo=click.echo):
         sys.exit(1)
+
+
+main.add_command(model)

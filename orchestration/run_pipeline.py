@@ -17,16 +17,33 @@ def _landing_has_deliveries(settings: Settings) -> bool:
     return settings.landing_dir.exists() and any(settings.landing_dir.iterdir())
 
 
-def _generate(settings: Settings, tier: str, seed: int, echo: Callable[[str], None]) -> None:
-    from orchestration.synthetic import generate
+# A first run ingests 24 monthly batches: the first one holds a one-off historical extract of the
+# earlier months (as when a platform goes live), instead of one batch per month since the tier's start.
+MONTHLY_BATCHES = 24
+# Months the economy runs past the landing, so that `demo/livraison_suivante` can drop further batches.
+MONTHS_TO_COME = 6
 
-    echo(f"Generating the synthetic economy (tier {tier}, seed {seed}) into {settings.landing_dir} ...")
+
+def _generate(settings: Settings, tier: str, seed: int, echo: Callable[[str], None]) -> None:
+    from orchestration.synthetic import TIERS, generate
+    from orchestration.synthetic.timeline import index_text, month_index
+
+    start, end = month_index(TIERS[tier].start), month_index(TIERS[tier].end)
+    backfill = index_text(max(start, end - MONTHLY_BATCHES + 1))
+    horizon = index_text(end + MONTHS_TO_COME)
+    echo(
+        f"Generating the synthetic economy (tier {tier}, seed {seed}) into {settings.landing_dir}: "
+        f"a historical extract in batch {backfill}, then monthly batches to {index_text(end)} "
+        f"(economy built to {horizon}) ..."
+    )
     summary = generate(
         tier=tier,
         seed=seed,
         landing_dir=settings.landing_dir,
         truth_dir=settings.synthetic_dir,
         progress=True,
+        horizon=horizon,
+        backfill_until=backfill,
     )
     echo(f"  {summary}")
 

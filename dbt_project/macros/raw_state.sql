@@ -51,3 +51,101 @@
     from {{ source('raw', table_name) }}
     where _batch_key <= '{{ var("as_of_batch") }}'
 {%- endmacro %}
+
+{#-
+  Every version of a flux source's rows up to var('as_of_batch'), without collapsing the natural
+  key: the rows of the applied, not superseded files, with the file's loading order (load_seq).
+  Used where a feature needs what was known at an earlier batch (first publication, a later stade).
+-#}
+{% macro flux_versions(table_name) -%}
+    select r.*, f.load_seq
+    from {{ source('raw', table_name) }} as r
+    inner join {{ source('raw', 'files') }} as f
+        on f.source = '{{ table_name }}'
+       and f.batch_key = r._batch_key
+       and f.sha256 = r._file_sha256
+       and f.applied
+       and not f.superseded
+    where r._batch_key <= '{{ var("as_of_batch") }}'
+{%- endmacro %}
+
+{#-
+  First month a delivered row could be used (point in time, model.md §3.2): the month of the batch
+  that first delivered it. Rows of a source's very first batch predate the delivery log: their
+  reception is unknown, so they count as available from the start and only the source's fixed lag
+  (the anchor of its features) applies.
+-#}
+{% macro mois_disponible(batch_key, first_batch_key) -%}
+    (case when {{ batch_key }} = {{ first_batch_key }} then date '1900-01-01'
+          else {{ batch_month(batch_key) }} end)
+{%- endmacro %}
+
+{#-
+  Every delivered version of each line of a stock source (one line per `key`), each with the months
+  it was the latest known version of its line, as of var('as_of_batch'): [mois_debut_validite,
+  mois_fin_validite), the end exclusive and NULL while it is still the latest. Point in time
+  (model.md §3.1, Sirene "state valid on the last day of m"): row m may use the version of each line
+  delivered by the batch of month m. A line missing from a later stock (a line rejected by the
+  parser, a transient gap of the file) keeps its last delivered version instead of vanishing for
+  a month; a changed line starts a new version. The versions of the source's first batch predate
+  the delivery log and count as known from the start (macro mois_disponible).
+-#}
+{% macro stock_line_versions(table_name, key) -%}
+    select
+        v.*,
+        {{ mois_disponible('v._batch_key', '(select min(_batch_key) from ' ~ source('raw', table_name) ~ ' where _batch_key <= \'' ~ var("as_of_batch") ~ '\')') }}
+            as mois_debut_validite,
+        lead({{ batch_month('v._batch_key') }}) over (partition by {% for k in key %}v.{{ k }}{% if not loop.last %}, {% endif %}{% endfor %} order by v._batch_key)
+            as mois_fin_validite
+    from (
+        select * exclude (_row_hash, _row_occurrence, _valid_to_batch)
+        from {{ source('raw', table_name) }}
+        where _batch_key <= '{{ var("as_of_batch") }}'
+        -- a line delivered twice in one stock: keep the last one
+        qualify row_number() over (partition by {{ key | join(', ') }}, _batch_key order by _line_number desc) = 1
+    ) as v
+{%- endmacro %}
+
+{#-
+  The version of a row of `alias` (columns mois_debut_validite, mois_fin_validite, NULL bounds
+  meaning unbounded) valid at month `periode`: an interval join on the version's validity.
+-#}
+{% macro version_valide(alias, periode) -%}
+    ({{ alias }}.mois_debut_validite is null or {{ alias }}.mois_debut_validite <= {{ periode }})
+    and ({{ alias }}.mois_fin_validite is null or {{ periode }} < {{ alias }}.mois_fin_validite)
+{%- endmacro %}
+
+{#-
+  Merge the consecutive versions of each `key` (columns mois_debut_validite, mois_fin_validite,
+  end exclusive, NULL while current) whose `columns` are identical, so that interval joins on the
+  validity touch few versions (a yearly refresh of an unused column creates none). Versions that
+  do not touch (a gap) are never merged.
+-#}
+{% macro fusion_versions(relation, key, columns) -%}
+    {%- set k = key | join(', ') -%}
+    {%- set c = columns | join(', ') -%}
+    select
+        {{ k }},
+        {{ c }},
+        min(mois_debut_validite) as mois_debut_validite,
+        nullif(max(coalesce(mois_fin_validite, date '9999-12-01')), date '9999-12-01') as mois_fin_validite
+    from (
+        select
+            *,
+            sum(cast(nouvelle_version as integer)) over (
+                partition by {{ k }} order by mois_debut_validite rows unbounded preceding
+            ) as numero_version
+        from (
+            select
+                *,
+                coalesce(
+                    struct_pack({{ c }}) is distinct from lag(struct_pack({{ c }})) over w
+                    or mois_debut_validite is distinct from lag(mois_fin_validite) over w,
+                    true
+                ) as nouvelle_version
+            from {{ relation }}
+            window w as (partition by {{ k }} order by mois_debut_validite)
+        )
+    )
+    group by {{ k }}, numero_version, {{ c }}
+{%- endmacro %}

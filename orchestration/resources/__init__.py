@@ -23,6 +23,9 @@ class PlatformPaths(dg.ConfigurableResource):
     models_dir: str
     serving_path: str
     stock_reject_threshold: float = 0.05
+    # Ground truth of the synthetic economy, read only by the model evaluation (oracle comparison);
+    # empty: the `synthetic` folder beside the models folder.
+    synthetic_dir: str = ""
 
     @classmethod
     def from_settings(cls) -> "PlatformPaths":
@@ -33,6 +36,7 @@ class PlatformPaths(dg.ConfigurableResource):
             models_dir=str(s.models_dir),
             serving_path=str(s.serving_path),
             stock_reject_threshold=s.stock_reject_threshold,
+            synthetic_dir=str(s.synthetic_dir),
         )
 
 

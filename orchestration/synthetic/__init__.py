@@ -11,8 +11,12 @@ Pure Python + numpy/pyarrow (no Dagster), deterministic for a given seed. Layout
 - `population`: companies, establishments, URSSAF accounts;
 - `shocks`, `health`, `dynamics`, `proceedings`, `ledger`: the monthly simulation (`Economy`),
   the state every writer reads;
+- `partial_activity` (DGEFP requests and claims) and `accounts` (annual statements, with their
+  `ratios`): records derived from that state, shared by several writers, with their own seeds so
+  the economy and its truth do not depend on which files are written;
 - `oracle`: exact 18-month probabilities of a first opening;
-- `csvtext`, `malformed`, `layouts`, `writers/`: the delivered files (one writer per source);
+- `csvtext`, `malformed`, `layouts`, `writers/`: the delivered files (one writer per source, all
+  sixteen of raw-sources.md; late deliveries and malformed lines included);
 - `truth`, `generator`: ground truth files and the entry point.
 
 Adding a source means adding a writer under `writers/` that reads `Economy` (headcount, health,

@@ -3,6 +3,7 @@ written (optionally gzip-compressed with a zero mtime, so outputs are byte-repro
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import zlib
 from collections import deque
@@ -181,18 +182,32 @@ class TextFile:
     Compressed files are written as a sequence of gzip members of about 4 MB, compressed in parallel.
     """
 
-    def __init__(self, path: Path, compress: bool, terminator: str) -> None:
+    def __init__(
+        self, path: Path, compress: bool, terminator: str, encoding: str = "utf-8", bom: bool = False
+    ) -> None:
         self.path = path
         self.terminator = terminator
         self.compress = compress
+        self.encoding = encoding.lower().replace("_", "-")
         path.parent.mkdir(parents=True, exist_ok=True)
         self._raw = path.open("wb")
+        self._bom = bom or self.encoding == "utf-16le"  # UTF-16LE files always start with FF FE
         self.lines = 0
         self.injected = 0  # malformed lines written
         self.batch = ""
         self.shape: Any = None  # line shape used to break lines (malformed.LineShape)
+        self.header = ""  # the header line, without terminator
+        # Part of a backfill's historical extract: kept open (several monthly deliveries are appended)
+        # until the extract's batch is complete; `finish` is the closing mode to apply then.
+        self.deferred = False
+        self.finish = True
 
     def _write(self, data: bytes | memoryview) -> None:
+        if self.encoding != "utf-8":  # lines are built in UTF-8 (pyarrow), then transcoded
+            data = bytes(data).decode("utf-8").encode(self.encoding)
+        if self._bom:
+            data = (codecs.BOM_UTF16_LE if self.encoding == "utf-16le" else codecs.BOM_UTF8) + bytes(data)
+            self._bom = False
         if not self.compress:
             self._raw.write(data)
             return
@@ -205,7 +220,12 @@ class TextFile:
         in_background(job)
 
     def write_header(self, header: str) -> None:
+        self.header = header
         self._write((header + self.terminator).encode("utf-8"))
+
+    def write_blank(self) -> None:
+        """A blank line (not a data line: parsers skip it)."""
+        self._write(self.terminator.encode("utf-8"))
 
     def write_lines(self, lines: pa.Array) -> None:
         data, _ = payload(lines, self.terminator)

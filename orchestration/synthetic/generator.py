@@ -17,18 +17,45 @@ from orchestration.synthetic.population import build_population
 from orchestration.synthetic.reference import load_reference
 from orchestration.synthetic.shocks import Shocks
 from orchestration.synthetic.tiers import TIERS
-from orchestration.synthetic.timeline import Timeline, index_text
+from orchestration.synthetic.timeline import HORIZON, Timeline, index_text
 from orchestration.synthetic.truth import write_companies, write_establishments, write_manifest, write_oracle
+from orchestration.synthetic.writers.apconso import ApconsoWriter
+from orchestration.synthetic.writers.apdemande import ApdemandeWriter
 from orchestration.synthetic.writers.base import Context
+from orchestration.synthetic.writers.bdf import BdfWriter
+from orchestration.synthetic.writers.ccsf import CcsfWriter
 from orchestration.synthetic.writers.cotisation import CotisationWriter
 from orchestration.synthetic.writers.debit import DebitWriter
+from orchestration.synthetic.writers.delai import DelaiWriter
+from orchestration.synthetic.writers.diane import DianeWriter
 from orchestration.synthetic.writers.effectif import EffectifWriter
+from orchestration.synthetic.writers.effectif_ent import EffectifEntWriter
+from orchestration.synthetic.writers.paydex import PaydexWriter
 from orchestration.synthetic.writers.procol import ProcolWriter
+from orchestration.synthetic.writers.ratios_inpi_bce import RatiosInpiBceWriter
 from orchestration.synthetic.writers.sirene import SireneWriter
+from orchestration.synthetic.writers.sirene_histo import SireneHistoWriter
 from orchestration.synthetic.writers.sirene_ul import SireneUlWriter
 
 DEFAULT_MALFORMED_SHARE = 0.002
-WRITERS = (SireneWriter, SireneUlWriter, EffectifWriter, DebitWriter, CotisationWriter, ProcolWriter)
+WRITERS = (
+    SireneWriter,
+    SireneUlWriter,
+    SireneHistoWriter,
+    EffectifWriter,
+    EffectifEntWriter,
+    DebitWriter,
+    CotisationWriter,
+    DelaiWriter,
+    CcsfWriter,
+    ProcolWriter,
+    ApdemandeWriter,
+    ApconsoWriter,
+    PaydexWriter,
+    RatiosInpiBceWriter,
+    DianeWriter,
+    BdfWriter,
+)
 
 
 @dataclass(frozen=True)
@@ -64,8 +91,21 @@ def generate(
     end: str | None = None,
     malformed_share: float | None = None,
     progress: bool = False,
+    horizon: str | None = None,
+    backfill_until: str | None = None,
 ) -> Summary:
-    """Simulate the economy month by month, writing each month's deliveries as it goes."""
+    """Simulate the economy month by month, writing each month's deliveries as it goes.
+
+    `horizon` (YYYY-MM, default `end`) is the last month the economy is built for; deliveries stop
+    at `end`. With the same seed, tier, start and horizon, a run to an earlier end writes exactly the
+    first batches of a run to a later end, so a landing can be extended one month at a time.
+
+    `backfill_until` (YYYY-MM between start and end, default none) writes no batch before that month
+    B: the batch of B holds a one-off historical extract next to B's own delivery, as when a platform
+    goes live (the economy, the truth files and every batch after B are the monthly run's). Flux
+    sources carry every line the earlier monthly files held, in delivery order; stock sources their
+    state as of B, the headcount files with every month known by then (see writers/base.py).
+    """
     began = time.perf_counter()
     if tier not in TIERS:
         raise ValueError(f"unknown tier {tier!r} (known: {', '.join(TIERS)})")
@@ -75,7 +115,7 @@ def generate(
     landing_dir, truth_dir = Path(landing_dir), Path(truth_dir)
     _check_dirs(landing_dir, truth_dir)
     config = TIERS[tier]
-    timeline = Timeline.for_tier(config, start, end)
+    timeline = Timeline.for_tier(config, start, end, horizon, backfill_until)
     geo_seq, pop_seq, shock_seq, economy_seq = np.random.SeedSequence(seed).spawn(4)
 
     reference = load_reference()
@@ -90,13 +130,15 @@ def generate(
 
     landing_dir.mkdir(parents=True, exist_ok=True)
     truth_dir.mkdir(parents=True, exist_ok=True)
-    ctx = Context(economy, landing_dir, seed, share, config.gzip_sources)
+    ctx = Context(economy, landing_dir, seed, share, config.gzip_sources, config)
     writers = [cls(ctx) for cls in WRITERS]
     months = tqdm(range(timeline.n_months), desc=f"synthetic {tier}", unit="month", disable=not progress)
     for t in months:
         economy.step()
         for writer in writers:
             writer.after_step(t)
+            if timeline.backfill and t == timeline.t_first:
+                writer.close_extract()
 
     csvtext.drain()  # every compressed file is complete
     window = window_probabilities(economy.drift_q, shocks.spiral_scale, economy.hazard_offset)
@@ -115,6 +157,8 @@ def generate(
     e = population.establishments
     # Establishments that ever existed (planned openings of companies gone by then never happen).
     establishments = int((~e.pseudo & ~np.isnat(economy.est_open_day)).sum())
+    # The first batch written, when a backfill moved it (absent otherwise: unchanged manifests).
+    backfill = {"backfill_until": index_text(timeline.first_batch)} if timeline.backfill else {}
     write_manifest(
         truth_dir / "manifest.json",
         {
@@ -122,8 +166,10 @@ def generate(
             "seed": seed,
             "start": index_text(timeline.start),
             "end": index_text(timeline.end),
+            "horizon": index_text(timeline.horizon),
+            **backfill,
             "simulation_start": index_text(timeline.sim_start),
-            "simulation_end": index_text(timeline.end + 18),
+            "simulation_end": index_text(timeline.horizon + HORIZON),
             "malformed_share": share,
             "counts": {
                 "companies": len(population.companies),

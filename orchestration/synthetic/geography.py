@@ -147,6 +147,17 @@ def _to_degrees(points: np.ndarray) -> np.ndarray:
     return np.column_stack([_LON[0] * x + _LON[1], _LAT[0] * y * y + _LAT[1] * y + _LAT[2]])
 
 
+def commune_probabilities(ref: Reference) -> np.ndarray:
+    """Probability that a head office or an establishment is in each commune (sums to 1)."""
+    population = ref.communes.population
+    zone = dict(zip(ref.departements.code.tolist(), ref.departements.zone.tolist(), strict=True))
+    overseas = np.array([zone.get(d) == "com" for d in ref.communes.departement])
+    has_postcode = np.array([bool(p) for p in ref.communes.postcodes])
+    # Activity concentrates in cities a little more than population does.
+    weights = np.where(has_postcode, population, 0.0) ** 1.15 * np.where(overseas, 0.5, 1.0)
+    return weights / weights.sum()
+
+
 @dataclass(frozen=True)
 class Geography:
     ref: Reference
@@ -155,12 +166,7 @@ class Geography:
 
     @classmethod
     def build(cls, ref: Reference, rng: np.random.Generator) -> Geography:
-        population = ref.communes.population
-        zone = dict(zip(ref.departements.code.tolist(), ref.departements.zone.tolist(), strict=True))
-        overseas = np.array([zone.get(d) == "com" for d in ref.communes.departement])
-        has_postcode = np.array([bool(p) for p in ref.communes.postcodes])
-        # Activity concentrates in cities a little more than population does.
-        weights = np.where(has_postcode, population, 0.0) ** 1.15 * np.where(overseas, 0.5, 1.0)
+        weights = commune_probabilities(ref)
         pools: dict[str, np.ndarray] = {}
         for code, path in sorted(departement_shapes().items()):
             polygons = _svg_polygons(path)
@@ -178,7 +184,7 @@ class Geography:
             pools[code] = np.column_stack(
                 [lon + rng.normal(0, 0.08, _POOL), lat + rng.normal(0, 0.06, _POOL)]
             )
-        return cls(ref, weights / weights.sum(), pools)
+        return cls(ref, weights, pools)
 
     def draw_communes(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.choice(len(self.commune_weights), n, p=self.commune_weights)

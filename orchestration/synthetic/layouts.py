@@ -115,12 +115,141 @@ SIRENE_UL_HEADER: tuple[str, ...] = (
     "activitePrincipaleNAF25UniteLegale",
 )
 
+# raw-sources.md §4.3: the establishment history (18 columns; dateFin comes before dateDebut).
+SIRENE_HISTO_HEADER: tuple[str, ...] = (
+    "siren",
+    "nic",
+    "siret",
+    "dateFin",
+    "dateDebut",
+    "etatAdministratifEtablissement",
+    "changementEtatAdministratifEtablissement",
+    "enseigne1Etablissement",
+    "enseigne2Etablissement",
+    "enseigne3Etablissement",
+    "changementEnseigneEtablissement",
+    "denominationUsuelleEtablissement",
+    "changementDenominationUsuelleEtablissement",
+    "activitePrincipaleEtablissement",
+    "nomenclatureActivitePrincipaleEtablissement",
+    "changementActivitePrincipaleEtablissement",
+    "caractereEmployeurEtablissement",
+    "changementCaractereEmployeurEtablissement",
+)
+
 # Columns INSEE added in December 2025 (NAF 2025 in parallel with NAF rév. 2): absent before.
 NAF25_COLUMNS = {
     "sirene": "activitePrincipaleNAF25Etablissement",
     "sirene_ul": "activitePrincipaleNAF25UniteLegale",
 }
 NAF25_FIRST_MONTH = 2025 * 12 + 11
+
+
+# raw-sources.md §5.5 and §5.6: exact URSSAF headers (the contracts do not fix the column order).
+DELAI_HEADER: tuple[str, ...] = (
+    "Urssaf_gestion",
+    "Dep",
+    "Siret",
+    "Numero_compte_externe",
+    "Numero_structure",
+    "Date_creation",
+    "Date_echeance",
+    "Duree_delai",
+    "Denomination_premiere_ligne",
+    "Indic_6M",
+    "Annee_creation",
+    "Montant_global_echeancier",
+    "Code_externe_stade",
+    "Code_externe_action",
+)
+CCSF_HEADER: tuple[str, ...] = (
+    "Urssaf_gestion",
+    "Dep",
+    "Siret",
+    "Compte",
+    "Date_de_traitement",
+    "Code_externe_stade",
+    "Code_externe_action",
+)
+# raw-sources.md §5.2 (current layout: months, then the name) and §6.1-§7.4.
+EFFECTIF_ENT_OLD_PREFIX: tuple[str, ...] = ("compte", "siren", "rais_soc", "ape_ins", "dep")
+EFFECTIF_ENT_OLD_SUFFIX: tuple[str, ...] = ("base", "UR_EMET")
+APDEMANDE_HEADER: tuple[str, ...] = (
+    "ID_DA",
+    "ETAB_SIRET",
+    "EFF_ENT",
+    "EFF_ETAB",
+    "DATE_STATUT",
+    "DATE_DEB",
+    "DATE_FIN",
+    "HTA",
+    "MTA",
+    "EFF_AUTO",
+    "MOTIF_RECOURS_SE",
+    "PERIMETRE_AP",
+    "S_HEURE_CONSOM_TOT",
+    "S_EFF_CONSOM_TOT",
+    "S_MONTANT_CONSOM_TOT",
+    "RECOURS_ANTERIEUR",
+    "AVIS_CE",
+)
+APCONSO_HEADER: tuple[str, ...] = ("ID_DA", "ETAB_SIRET", "HEURES", "MONTANTS", "EFFECTIFS", "MOIS")
+PAYDEX_HEADER: tuple[str, ...] = ("SIREN", "NB_JOURS", "NB_JOURS_LIB", "DATE_VALEUR")
+RATIOS_HEADER: tuple[str, ...] = (
+    "siren",
+    "date_cloture_exercice",
+    "chiffre_d_affaires",
+    "marge_brute",
+    "ebe",
+    "ebit",
+    "resultat_net",
+    "taux_d_endettement",
+    "ratio_de_liquidite",
+    "ratio_de_vetuste",
+    "autonomie_financiere",
+    "poids_bfr_exploitation_sur_ca",
+    "couverture_des_interets",
+    "caf_sur_ca",
+    "capacite_de_remboursement",
+    "marge_ebe",
+    "resultat_courant_avant_impots_sur_ca",
+    "poids_bfr_exploitation_sur_ca_jours",
+    "rotation_des_stocks_jours",
+    "credit_clients_jours",
+    "credit_fournisseurs_jours",
+    "type_bilan",
+    "confidentiality",
+)
+BDF_HEADER: tuple[str, ...] = (
+    "D1",
+    "ANNEE",
+    "ARRETE_BILAN",
+    "DENOM",
+    "CP",
+    "REGION",
+    "SECTEUR",
+    "POIDS_FRNG",
+    "TX_MARGE",
+    "DELAI_FRS",
+    "POIDS_DFISC_SOC",
+    "POIDS_FIN_CT",
+    "POIDS_FRAIS_FIN",
+)
+
+
+def checked_header(source: str, header: tuple[str, ...]) -> list[str]:
+    """A fixed header, checked against the contract: every column it holds is read or knowingly
+    ignored, and every column the contract reads is present."""
+    contract = get_contract(source)
+    reads = contract_columns(contract)
+    known = {c.lower() for c in reads} | set(contract.ignored_columns)
+    unknown = [c for c in header if c.lower() not in known]
+    missing = [c for c in reads if c.lower() not in {h.lower() for h in header}]
+    if unknown or missing:
+        raise ValueError(
+            f"{source}: header out of step with its contract (unknown {unknown}, missing {missing})"
+        )
+    return list(header)
 
 
 def contract_columns(contract: Contract) -> list[str]:

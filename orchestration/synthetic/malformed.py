@@ -25,9 +25,13 @@ _CORRUPTIBLE = {
     "nic",
     "date_aammjj",
     "date_ddmmmyyyy",
+    "date_ddmmyyyy",
+    "date_dgefp",
     "date_iso",
+    "month",
     "cents",
     "decimal",
+    "double",
     "integer",
     "period_start",
     "boolean",
@@ -41,6 +45,7 @@ class LineShape:
     quoted: bool  # RFC 4180 (INSEE) or never quoted (URSSAF)
     n_fields: int
     targets: tuple[tuple[int, str], ...]  # (field index, decoder) of corruptible required columns
+    quote_all: bool = False  # every field quoted (diane)
 
 
 def line_shape(contract: Contract, header: list[str]) -> LineShape:
@@ -52,10 +57,16 @@ def line_shape(contract: Contract, header: list[str]) -> LineShape:
         if column.options.get("blankAs") is not None:
             continue
         index = position.get(str(column.source).lower())
-        if index is not None and (index, column.decoder) not in targets:
-            targets.append((index, column.decoder))
+        # French month tokens are valid for some DDMMMYYYY columns (bdf): break those differently.
+        decoder = column.decoder + ("_fr" if column.options.get("french") else "")
+        if index is not None and (index, decoder) not in targets:
+            targets.append((index, decoder))
     return LineShape(
-        contract.dialect.separator, contract.dialect.quoting != "none", len(header), tuple(targets)
+        contract.dialect.separator,
+        contract.dialect.quoting != "none",
+        len(header),
+        tuple(targets),
+        contract.dialect.quoting == "all",
     )
 
 
@@ -68,6 +79,8 @@ def _split(line: str, shape: LineShape) -> list[str]:
 def _join(fields: list[str], shape: LineShape) -> str:
     if not shape.quoted:
         return shape.separator.join(fields)
+    if shape.quote_all:
+        return shape.separator.join('"' + f.replace('"', '""') + '"' for f in fields)
     return shape.separator.join(
         '"' + f.replace('"', '""') + '"' if shape.separator in f or '"' in f else f for f in fields
     )
@@ -85,11 +98,15 @@ def _bad_value(rng: np.random.Generator, decoder: str, value: str) -> str:
         return str((year - 1900) * 10_000 + int(rng.choice([230, 231, 431, 631, 1305, 1, 0])))
     if decoder == "date_ddmmmyyyy":
         return str(rng.choice(["30FEB", "31APR", "31JUN", "31SEP", "12MAI", "05AVR", "00JAN"])) + str(year)
-    if decoder == "date_iso":
+    if decoder == "date_ddmmmyyyy_fr":
+        return str(rng.choice(["30FEB", "31APR", "31JUN", "31SEP", "31avr", "00JAN"])) + str(year)
+    if decoder in ("date_iso", "date_dgefp", "month"):
         return f"{year}-02-30"
+    if decoder == "date_ddmmyyyy":  # month and day swapped, as in real Altares files (01/15/2019)
+        return f"{int(rng.integers(1, 13)):02d}/{int(rng.integers(13, 29)):02d}/{year}"
     if decoder == "cents":
         return str(rng.choice(["1 234", "12,50", "N/A", "1.5e3", "12-40"]))
-    if decoder in ("decimal", "integer"):
+    if decoder in ("decimal", "double", "integer"):
         return str(rng.choice(["N/A", "1.234,56", "12,34,5", "1O2", "--5", "#VALEUR!"]))
     if decoder == "period_start":
         return (f"{year:04d}" if len(value) != 4 else f"{year % 100:02d}") + str(

@@ -145,11 +145,11 @@ def build_population(
     rng: np.random.Generator, n: int, timeline: Timeline, ref: Reference, geo: Geography
 ) -> Population:
     t0_day = timeline.first_days[0]
-    end_day = timeline.first_days[timeline.t_end + 1]
+    end_day = timeline.first_days[timeline.t_horizon + 1]
 
     # --- companies ----------------------------------------------------------------------------
-    existing = rng.random(n) < 1.0 / (1.0 + BIRTH_RATE * timeline.t_end / 12.0)
-    birth_t = np.where(existing, -1, rng.integers(1, timeline.t_end + 1, n))
+    existing = rng.random(n) < 1.0 / (1.0 + BIRTH_RATE * timeline.t_horizon / 12.0)
+    birth_t = np.where(existing, -1, rng.integers(1, timeline.t_horizon + 1, n))
     age_years = np.minimum(rng.exponential(16.0, n), 70.0) + 0.3
     creation = np.where(
         existing,
@@ -196,7 +196,7 @@ def build_population(
     n_active = 1 + np.minimum(rng.poisson(0.7 * (np.maximum(scale, 1.0) / 10.0) ** 0.8), 3000)
     n_active = np.where(existing, n_active, 1 + rng.poisson(0.15, n))
     n_closed = np.where(existing, rng.poisson(1.0 + 0.3 * np.sqrt(np.maximum(scale, 1.0) / 10.0)), 0)
-    years_sim = timeline.t_end / 12.0
+    years_sim = timeline.t_horizon / 12.0
     n_future = rng.poisson(0.02 * years_sim * n_active)
     pseudo_share = np.array([PSEUDO_SIRET_SUBCLASSES.get(c, 0.0) for c in subclass.tolist()])
     n_pseudo = np.where(rng.random(n) < pseudo_share, 1 + (base > 200), 0)
@@ -228,7 +228,9 @@ def build_population(
     est_creation[closed] = opened
     closure[closed] = _days_between(rng, opened + 180, np.maximum(opened + 180, t0_day - 1))
     future = kind == 2
-    est_creation[future] = timeline.random_days(rng, rng.integers(1, timeline.t_end + 1, int(future.sum())))
+    est_creation[future] = timeline.random_days(
+        rng, rng.integers(1, timeline.t_horizon + 1, int(future.sum()))
+    )
     newborn_est = ~existing[company_idx] & (kind == 0)
     est_creation[newborn_est] = np.where(
         is_head[newborn_est],

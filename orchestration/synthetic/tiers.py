@@ -23,16 +23,37 @@ class Tier:
     # Sources delivered gzip-compressed (raw-sources §2.1 accepts `.gz` for any CSV): the national
     # Sirene stocks would otherwise take tens of gigabytes.
     gzip_sources: tuple[str, ...] = ()
+    # Months between two deliveries of the heavy stocks (a full re-delivery each time): the
+    # establishment history, the DGEFP exports during the 2020-2021 crisis (three times as many
+    # months otherwise) and the public ratios of every statement filed so far.
+    history_every: int = 1
+    dgefp_every: int = 1
+    slow_stock_months: int = 3
 
 
 TIERS: dict[str, Tier] = {
     "tiny": Tier("tiny", 2_000, "2021-01", "2025-12"),
-    "demo": Tier("demo", 30_000, "2018-01", "2025-12"),
+    "demo": Tier("demo", 30_000, "2018-01", "2025-12", history_every=3),
     "national": Tier(
         "national",
         420_000,
         "2016-01",
         "2025-12",
-        gzip_sources=("sirene", "sirene_ul", "effectif", "cotisation"),
+        gzip_sources=(
+            "sirene",
+            "sirene_ul",
+            "sirene_histo",
+            "effectif",
+            "effectif_ent",
+            "cotisation",
+            "apdemande",
+            "apconso",
+            "paydex",
+            "ratios_inpi_bce",
+            "diane",
+        ),
+        history_every=3,
+        dgefp_every=3,
+        slow_stock_months=12,
     ),
 }

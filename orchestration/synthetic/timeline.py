@@ -50,32 +50,81 @@ def day_month_index(days: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Timeline:
+    """The simulated months. `horizon` (default: `end`) is the last month the economy is built for:
+    companies are born up to it and the hidden continuation follows it. Deliveries stop at `end`, so
+    two runs with the same horizon and different ends hold the same economy, and the batches of the
+    shorter one are exactly the first batches of the longer one (`demo/livraison_suivante`)."""
+
     sim_start: int  # month index of t = 0
-    start: int  # first delivered batch
+    start: int  # first month delivered (the economy's first month)
     end: int  # last delivered batch
+    horizon: int = -1  # last month of the economy (-1: `end`)
+    first_batch: int = -1  # first batch folder written (-1: `start`); later: a backfill (see below)
+
+    def __post_init__(self) -> None:
+        if self.horizon < 0:
+            object.__setattr__(self, "horizon", self.end)
+        if self.first_batch < 0:
+            object.__setattr__(self, "first_batch", self.start)
+        if self.horizon < self.end:
+            raise ValueError(f"horizon {index_text(self.horizon)} is before end {index_text(self.end)}")
+        if not self.start <= self.first_batch <= self.end:
+            raise ValueError(
+                f"backfill month {index_text(self.first_batch)} is outside "
+                f"{index_text(self.start)}..{index_text(self.end)}"
+            )
 
     @classmethod
-    def for_tier(cls, tier: Tier, start: str | None, end: str | None) -> Timeline:
+    def for_tier(
+        cls,
+        tier: Tier,
+        start: str | None,
+        end: str | None,
+        horizon: str | None = None,
+        backfill_until: str | None = None,
+    ) -> Timeline:
         first = month_index(start or tier.start)
         last = month_index(end or tier.end)
         if last < first:
             raise ValueError(f"end {index_text(last)} is before start {index_text(first)}")
-        if first // 12 < 2000 or last // 12 > 2049:
+        final = last if horizon is None else month_index(horizon)
+        if first // 12 < 2000 or max(last, final) // 12 > 2049:
             raise ValueError("batch keys YYMM need months between 2000-01 and 2049-12")
-        return cls(first - tier.warmup_months, first, last)
+        backfill = -1 if backfill_until is None else month_index(backfill_until)
+        return cls(first - tier.warmup_months, first, last, final, backfill)
 
     @property
     def n_months(self) -> int:
-        """Simulated months: warm-up, delivered range, then the hidden 18-month continuation."""
-        return self.end + HORIZON - self.sim_start + 1
+        """Simulated months: warm-up, the economy's months, then the hidden 18-month continuation."""
+        return self.horizon + HORIZON - self.sim_start + 1
 
     @property
     def t_start(self) -> int:
         return self.start - self.sim_start
 
     @property
+    def t_first(self) -> int:
+        """First batch written: `t_start`, or with a backfill the month whose batch holds the one-off
+        historical extract (every delivery due before it) next to that month's own delivery."""
+        return self.first_batch - self.sim_start
+
+    @property
+    def backfill(self) -> bool:
+        return self.first_batch > self.start
+
+    def in_extract(self, t: int) -> bool:
+        """Whether a delivery made at t goes to the historical extract (the batch of `t_first`)."""
+        return self.backfill and t <= self.t_first
+
+    @property
     def t_end(self) -> int:
+        """Last delivered month."""
         return self.end - self.sim_start
+
+    @property
+    def t_horizon(self) -> int:
+        """Last month of the economy (births, the last delivery that is never late)."""
+        return self.horizon - self.sim_start
 
     def index(self, t: int) -> int:
         return self.sim_start + t
@@ -87,7 +136,7 @@ class Timeline:
         return batch_key(self.sim_start + t)
 
     def is_batch(self, t: int) -> bool:
-        return self.t_start <= t <= self.t_end
+        return self.t_first <= t <= self.t_end
 
     @property
     def first_days(self) -> np.ndarray:

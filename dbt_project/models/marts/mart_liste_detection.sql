@@ -23,11 +23,19 @@ entreprises as (
 ),
 
 effectifs as (
-    -- latest headcount known at the end of the data month (display only, model.md §9)
-    select s.liste_id, s.siren, e.effectif, e.periode as effectif_periode
+    -- latest headcount known at the end of the data month (display only, model.md §9): the
+    -- version valid then (company value once delivered, else the sum over the establishments)
+    select
+        s.liste_id,
+        s.siren,
+        cast(e.effectif as hugeint) as effectif,
+        e.periode as effectif_periode
     from scores as s
-    inner join {{ ref('int_effectif_siren_mois') }} as e
-        on e.siren = s.siren and e.periode <= s.periode_donnees
+    inner join {{ ref('int_effectif_entreprise_mois') }} as e
+        on e.siren = s.siren
+       and e.periode <= s.periode_donnees
+       and e.mois_debut_validite <= s.periode_donnees
+       and (e.mois_fin_validite is null or s.periode_donnees < e.mois_fin_validite)
     qualify row_number() over (partition by s.liste_id, s.siren order by e.periode desc) = 1
 )
 
@@ -69,7 +77,8 @@ select
     s.versions_donnees,
     s.date_generation
 from scores as s
-left join entreprises as e on e.siren = s.siren
+-- the company as known at the end of the data month, as in the scored panel row
+left join entreprises as e on e.siren = s.siren and {{ version_valide('e', 's.periode_donnees') }}
 left join {{ ref('ref_regions') }} as r on r.code_region = e.code_region
 left join {{ ref('ref_naf') }} as n on n.code = e.code_ape and n.niveau = 5
 left join effectifs as ef on ef.liste_id = s.liste_id and ef.siren = s.siren

@@ -1,20 +1,10 @@
--- Grain: one row per establishment (siret) and month: the declared headcount (URSSAF).
--- Point in time: `effectif` is the value of the first delivery that held the month, usable from
--- `mois_disponible` (the month of that delivery); later deliveries may revise it
--- (`effectif_dernier`) or drop the month from their sliding window, which never erases it.
-with versions as (
-    {{ stock_versions('effectif') }}
-)
-
-select
-    siret,
-    any_value(siren) as siren,
-    bool_or(est_pseudo_siret) as est_pseudo_siret,
-    periode,
-    arg_min(effectif, _batch_key) as effectif,
-    min(_batch_key) as lot_premiere_livraison,
-    {{ batch_month('min(_batch_key)') }} as mois_disponible,
-    arg_max(effectif, _batch_key) as effectif_dernier,
-    max(_batch_key) as lot_derniere_livraison
-from versions
-group by siret, periode
+-- Grain: one row per establishment (siret), month (periode) and delivered version of that month's
+-- headcount (URSSAF), as of var('as_of_batch').
+-- Vintages (model.md §3.2): the headcount file is a full re-delivery whose past months get revised.
+-- Every delivery is kept: each version is the value of the latest delivery holding the month over
+-- the months [mois_debut_validite, mois_fin_validite) (end exclusive, NULL for the current
+-- version), so row m uses the latest delivery received by the end of m. A month that leaves the
+-- sliding window of a later delivery keeps its last delivered value. The first batch predates the
+-- delivery log: its versions count as known from the start (only the λ_eff lag then applies).
+-- Consecutive deliveries of the same value form one version (macro versions_valeur).
+{{ versions_valeur('effectif', ['siret', 'periode'], 'effectif', ['siren', 'est_pseudo_siret']) }}

@@ -3,6 +3,8 @@
 Each delivery re-sends a sliding window of 24 to 36 months (the first one the whole history since
 the warm-up) whose last 0 to 6 months are still empty (reporting lag); a few late declarers miss
 one more month. Values are zero-padded (`089`); an empty cell means unknown, `000` means zero.
+With a backfill, the state as of the first batch (its last delivery due by then) carries every
+month declared so far since the warm-up, so the months that left the sliding window are not lost.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from orchestration.sources.encodings import encode_eff_column
 from orchestration.synthetic import csvtext
 from orchestration.synthetic.layouts import effectif_header
 from orchestration.synthetic.writers.base import Context, Writer
-from orchestration.synthetic.writers.urssaf_common import company_names
+from orchestration.synthetic.writers.urssaf_common import KnownMonths, company_names
 
 EVERY = 3
 
@@ -44,6 +46,7 @@ class EffectifWriter(Writer):
             "ur_emet": csvtext.text(pop.accounts.urssaf[account]),
         }
         self._cache: dict[int, pa.Array] = {}
+        self.known = KnownMonths()
 
     def _cells(self, m: int) -> pa.Array:
         """Zero-padded headcount text of month m (cached: a month is re-sent in several deliveries)."""
@@ -55,21 +58,30 @@ class EffectifWriter(Writer):
         for m in [m for m in self._cache if m < first]:
             del self._cache[m]
 
-    def after_step(self, t: int) -> None:
+    def due(self, t: int) -> bool:
         tl = self.timeline
-        if not tl.t_start <= t <= tl.t_end or (t - tl.t_start) % EVERY:
+        return tl.t_start <= t <= tl.t_end and (t - tl.t_start) % EVERY == 0
+
+    def after_step(self, t: int) -> None:
+        if not self.due(t):
             return
+        tl = self.timeline
         rng = self.rng(t)
         first = 0 if t == tl.t_start else max(0, t - int(rng.integers(24, 37)))
         lag = int(rng.choice(7, p=[0.05, 0.15, 0.25, 0.25, 0.15, 0.1, 0.05]))
+        late = np.where(rng.random(len(self.rows)) < 0.03, rng.integers(1, 4, len(self.rows)), 0)
+        known_until = t - lag - late  # months >= this are not declared yet
+        if tl.in_extract(t):
+            # Backfill: the state as of the first batch carries every month declared by then.
+            first, known_until = 0, self.known.update(t, known_until)
+            if self.superseded(t):
+                return
         months = np.arange(first, t)
         names = [encode_eff_column(self.timeline.first_days[m].item()) for m in months]
         economy = self.economy
         opened = economy.est_open_day[self.rows]
         closed = economy.est_close_day[self.rows]
         first_days = tl.first_days
-        late = np.where(rng.random(len(self.rows)) < 0.03, rng.integers(1, 4, len(self.rows)), 0)
-        known_until = t - lag - late  # months >= this are not declared yet
         active = np.zeros(len(self.rows), dtype=bool)
         cells: list[pa.Array] = []
         for m in months:

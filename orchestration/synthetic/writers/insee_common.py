@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from orchestration.synthetic import csvtext, malformed
+from orchestration.synthetic.dynamics import Economy
 from orchestration.synthetic.timeline import Timeline, month_start_days
 from orchestration.synthetic.writers.base import Writer
 
@@ -39,6 +40,39 @@ def band_reference(timeline: Timeline, t: int) -> tuple[int, np.datetime64, int]
     refresh = month_start_days(np.array([year * 12 + REFRESH_MONTH]))[0] + np.timedelta64(6, "D")
     december = (year - 1) * 12 + 11 - timeline.sim_start
     return year - 1, refresh, max(december, 0)
+
+
+def sirene_rows(economy: Economy) -> np.ndarray:
+    """Establishments INSEE knows (pseudo-sirets excluded), in siret order."""
+    e = economy.pop.establishments
+    rows = np.nonzero(~e.pseudo)[0]
+    return rows[np.argsort(e.siret[rows], kind="stable")]
+
+
+def past_periods(
+    economy: Economy, rows: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Number of Sirene periods before the simulation and the start day of the current one, for the
+    given establishments (one `rng.random` draw: sirene and sirene_histo share the same values)."""
+    e = economy.pop.establishments
+    t0 = economy.timeline.first_days[0]
+    created_in_sim = e.creation_day[rows] >= t0
+    periods = np.where(created_in_sim, 1, e.periods[rows])
+    span = np.maximum((t0 - e.creation_day[rows]).astype(np.int64), 1)
+    offset = (rng.random(len(rows)) * span).astype(np.int64).astype("timedelta64[D]")
+    change_day = np.where(periods > 1, e.creation_day[rows] + offset, e.creation_day[rows])
+    return periods, change_day
+
+
+def employer_bands(economy: Economy, rows: np.ndarray, t: int) -> tuple[int, np.ndarray]:
+    """The band year and band index of the Sirene stock of batch t (NO_BAND when not open in the
+    reference December)."""
+    timeline = economy.timeline
+    year, _, december = band_reference(timeline, t)
+    dec_first, dec_next = timeline.first_days[december], timeline.first_days[december + 1]
+    opened, closed = economy.est_open_day[rows], economy.est_close_day[rows]
+    at_december = ~np.isnat(opened) & (opened < dec_next) & (np.isnat(closed) | (closed >= dec_first))
+    return year, np.where(at_december, band_index(economy.est_headcount[rows, december]), NO_BAND)
 
 
 def timestamps(days: np.ndarray, seconds: np.ndarray) -> pa.Array:

@@ -21,6 +21,8 @@ from orchestration.synthetic.writers.insee_common import (
     InseeStockWriter,
     band_index,
     band_reference,
+    past_periods,
+    sirene_rows,
     timestamps,
 )
 
@@ -60,16 +62,11 @@ class SireneWriter(InseeStockWriter):
         pop = economy.pop
         e = pop.establishments
         rng = self.rng(-1)
-        self.rows = np.nonzero(~e.pseudo)[0]
-        self.rows = self.rows[np.argsort(e.siret[self.rows], kind="stable")]
+        self.rows = sirene_rows(economy)
         r = self.rows
         n = len(r)
-        t0 = self.timeline.first_days[0]
-        created_in_sim = e.creation_day[r] >= t0
-        self.periods = np.where(created_in_sim, 1, e.periods[r])
-        span = np.maximum((t0 - e.creation_day[r]).astype(np.int64), 1)
-        offset = (rng.random(n) * span).astype(np.int64).astype("timedelta64[D]")
-        self.change_day = np.where(self.periods > 1, e.creation_day[r] + offset, e.creation_day[r])
+        created_in_sim = e.creation_day[r] >= self.timeline.first_days[0]
+        self.periods, self.change_day = past_periods(economy, r, rng)
         self.seconds = rng.integers(0, 86_400, n)
 
         text = csvtext.text
@@ -141,7 +138,7 @@ class SireneWriter(InseeStockWriter):
 
     def after_step(self, t: int) -> None:
         tl = self.timeline
-        if not tl.t_start <= t <= tl.t_end:
+        if not tl.t_start <= t <= tl.t_end or self.superseded(t):
             return
         economy = self.economy
         r = self.rows

@@ -82,7 +82,7 @@ class SireneUlWriter(InseeStockWriter):
 
     def after_step(self, t: int) -> None:
         tl = self.timeline
-        if not tl.t_start <= t <= tl.t_end:
+        if not tl.t_start <= t <= tl.t_end or self.superseded(t):
             return
         economy = self.economy
         c = economy.pop.companies

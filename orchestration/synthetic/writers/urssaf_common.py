@@ -59,3 +59,67 @@ def company_names(economy: Economy) -> np.ndarray:
     person = np.char.add(np.char.add(c.person["nom"], " "), c.person["prenom1"])
     names = np.where(c.denomination != "", c.denomination, person)
     return np.char.replace(names.astype(str), ";", " ")
+
+
+class AccountDebt:
+    """Per-account URSSAF situation after each month: outstanding ECN balance (cents), average
+    monthly contributions (cents) and consecutive months in debt. Shared by delai and ccsf."""
+
+    @classmethod
+    def of(cls, economy: Economy) -> AccountDebt:
+        cached = getattr(economy, "_account_debt", None)
+        if cached is None:
+            cached = cls(economy)
+            economy._account_debt = cached  # type: ignore[attr-defined]
+        return cached
+
+    def __init__(self, economy: Economy) -> None:
+        self.economy = economy
+        n = len(economy.pop.accounts)
+        self.t = -1
+        self.outstanding = np.zeros(n, np.int64)
+        self.monthly = np.zeros(n)
+        self.months_in_debt = np.zeros(n, np.int32)
+        self.called = np.zeros(n, np.int64)  # unpaid contributions called this month
+
+    def update(self, t: int) -> None:
+        """Bring the situation to month t (every month must be seen, in order)."""
+        if t == self.t:
+            return
+        self.t = t
+        ledger = self.economy.ledger
+        n = len(self.outstanding)
+        ecn = ledger.ecn
+        is_open = ecn["open"]
+        balance = (ecn["po"] + ecn["pp"])[is_open]
+        self.outstanding = np.bincount(ecn["account"][is_open], weights=balance, minlength=n).astype(np.int64)
+        month = ledger.month
+        per_month = month.c_due / np.maximum(month.c_months, 1)
+        settled = month.c_account
+        previous = self.monthly[settled]
+        self.monthly[settled] = np.where(previous > 0, 0.85 * previous + 0.15 * per_month, per_month)
+        self.months_in_debt = np.where(self.outstanding > 0, self.months_in_debt + 1, 0).astype(np.int32)
+        self.called = np.bincount(settled, weights=month.c_called, minlength=n).astype(np.int64)
+
+    def debt_months(self) -> np.ndarray:
+        """Outstanding debt in months of contributions (0 without contributions)."""
+        return np.where(self.monthly > 0, self.outstanding / np.maximum(self.monthly, 1.0), 0.0)
+
+
+class KnownMonths:
+    """Backfill of a headcount file: the months each row has had declared in some delivery so far.
+
+    Each delivery re-sends a sliding window [first, t) whose months from `known_until` (per row) on
+    are still empty. The windows of successive deliveries overlap (they reach back 24 months or
+    more, deliveries are at most 6 months apart, the lag at most 9), so what a row has had declared
+    is every month before the largest `min(known_until, t)` seen.
+    """
+
+    def __init__(self) -> None:
+        self.until: np.ndarray | None = None
+
+    def update(self, t: int, known_until: np.ndarray) -> np.ndarray:
+        """Add a delivery at t; returns the per-row bound (months before it are known)."""
+        bound = np.minimum(known_until, t)
+        self.until = bound if self.until is None else np.maximum(self.until, bound)
+        return self.until

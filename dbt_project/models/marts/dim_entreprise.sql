@@ -1,0 +1,89 @@
+-- Grain: one row per company (siren) in the INSEE register as of var('as_of_batch'): identity,
+-- activity, head office, size and the model perimeter at the latest month of the calendar.
+-- Names of partially diffusible units are masked, as in the published lists.
+with entreprises as (
+    -- the latest known version of each company
+    select * from {{ ref('int_entreprise_caracteristiques') }}
+    where mois_fin_validite is null
+),
+
+unites as (
+    select * from {{ ref('stg_sirene_ul') }}
+),
+
+sieges as (
+    select siret, code_commune, libelle_commune
+    from {{ ref('stg_sirene') }}
+    where est_siege
+),
+
+etablissements as (
+    select siren, count(*) as nb_etablissements, count(*) filter (where est_actif) as nb_etablissements_actifs
+    from {{ ref('stg_sirene') }}
+    group by siren
+),
+
+effectifs as (
+    -- latest delivered headcount (current version of the latest month): the company value, else
+    -- the sum over the establishments
+    select
+        siren,
+        periode as effectif_periode,
+        effectif
+    from {{ ref('int_effectif_entreprise_mois') }}
+    where mois_fin_validite is null
+    qualify row_number() over (partition by siren order by periode desc) = 1
+),
+
+dernier_mois as (
+    select max(periode) as periode from {{ ref('int_mois_calendrier') }}
+),
+
+perimetre as (
+    select p.siren, p.dans_perimetre, p.motif_hors_perimetre
+    from {{ ref('int_perimetre_effectif_mois') }} as p
+    inner join dernier_mois as d on d.periode = p.periode
+)
+
+select
+    e.siren,
+    case when e.statut_diffusion = 'P' then '[NON DIFFUSIBLE]' else e.raison_sociale end as raison_sociale,
+    u.sigle,
+    e.statut_diffusion,
+    e.categorie_juridique,
+    cj.libelle as libelle_categorie_juridique,
+    e.code_ape as code_naf,
+    n.libelle as libelle_naf,
+    e.naf_section,
+    s.libelle as libelle_naf_section,
+    e.naf_division,
+    e.date_creation,
+    u.etat_administratif,
+    u.est_actif,
+    case when u.etat_administratif = 'C' then u.date_debut_periode end as date_cessation,
+    e.siret_siege,
+    si.code_commune as code_commune_siege,
+    si.libelle_commune as libelle_commune_siege,
+    e.code_departement,
+    e.code_region,
+    r.libelle as libelle_region,
+    u.tranche_effectifs,
+    u.categorie_entreprise,
+    cast(coalesce(et.nb_etablissements, 0) as integer) as nb_etablissements,
+    cast(coalesce(et.nb_etablissements_actifs, 0) as integer) as nb_etablissements_actifs,
+    cast(ef.effectif as integer) as effectif,
+    ef.effectif_periode,
+    coalesce(p.dans_perimetre, false) as dans_perimetre_modele,
+    case when p.siren is null then 'aucun_etablissement_actif' else p.motif_hors_perimetre end
+        as motif_hors_perimetre,
+    u.lot_donnees
+from entreprises as e
+inner join unites as u on u.siren = e.siren
+left join sieges as si on si.siret = e.siret_siege
+left join etablissements as et on et.siren = e.siren
+left join effectifs as ef on ef.siren = e.siren
+left join perimetre as p on p.siren = e.siren
+left join {{ ref('ref_categories_juridiques') }} as cj on cj.code = e.categorie_juridique
+left join {{ ref('ref_naf') }} as n on n.code = e.code_ape and n.niveau = 5
+left join {{ ref('ref_naf') }} as s on s.code = e.naf_section and s.niveau = 1
+left join {{ ref('ref_regions') }} as r on r.code_region = e.code_region

@@ -1,0 +1,190 @@
+"""Benchmark of the dbt layer: wall time and peak memory of `dbt build` of the feature panel.
+
+Generates the synthetic economy of a tier (unless its landing folder already holds deliveries),
+ingests it (idempotent: a re-run only loads new files), then runs the same `dbt build` as the
+`dbt_panel` Dagster asset (every node but the publication models) in a child process. The figures
+are printed and returned; nothing is asserted (conventions: benchmarks measure, they do not judge).
+
+    python -m tests.benchmarks.bench_dbt --tier tiny       # a few minutes, proves the script
+    python -m tests.benchmarks.run --only dbt               # national tier (make bench), > 10 min
+
+Peak memory is the maximum resident set size of the dbt process (DuckDB runs inside it), read
+from the kernel's accounting of the child (wait4), plus the peak of the whole process tree sampled
+every 0.2 s in case dbt ever spawns workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+
+from orchestration.settings import DBT_PROJECT_DIR, load_settings
+
+NAME = "dbt"
+PANEL = "fct_panel_entreprise_mois"
+DBT = Path(sys.executable).parent / "dbt"
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of a process and its descendants, from /proc (0 when it is gone)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        with contextlib.suppress(OSError):  # the process ended meanwhile
+            total += int((Path("/proc") / str(pid) / "statm").read_text().split()[1]) * PAGE
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def run_measured(command: list[str], env: dict[str, str], log: Path) -> dict[str, float]:
+    """Run a command, returning its wall time, peak RSS (kernel) and peak tree RSS (sampled)."""
+    peak_tree = 0
+    began = time.perf_counter()
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        finished = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak_tree
+            while not finished.wait(0.2):
+                peak_tree = max(peak_tree, _tree_rss(process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        finished.set()
+        sampler.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - began
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:2])} failed (exit {process.returncode}), see {log}")
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),  # KiB on Linux
+        "peak_tree_rss_mib": round(max(peak_tree, usage.ru_maxrss * 1024) / 2**20, 1),
+        "cpu_user_seconds": round(usage.ru_utime, 2),
+        "cpu_system_seconds": round(usage.ru_stime, 2),
+    }
+
+
+def _prepare(workdir: Path, tier: str, seed: int) -> dict[str, float]:
+    from orchestration.ingestion.landing import scan_landing
+    from orchestration.ingestion.loader import ingest_sources
+    from orchestration.sources.contract import all_contracts
+
+    landing, figures = workdir / "landing", {}
+    if not (landing.exists() and any(landing.iterdir())):
+        from orchestration.synthetic import generate
+
+        began = time.perf_counter()
+        generate(tier, seed, landing, workdir / "truth", progress=True)
+        figures["generate_seconds"] = round(time.perf_counter() - began, 2)
+    began = time.perf_counter()
+    con = duckdb.connect(str(workdir / "warehouse.duckdb"))
+    try:
+        for contract, ingestion in ingest_sources(
+            con, list(all_contracts().values()), scan_landing(landing), workdir / "archive"
+        ):
+            print(f"  ingested {contract.source}: {len(ingestion.new_files)} new file(s)", flush=True)
+    finally:
+        con.close()
+    figures["ingest_seconds"] = round(time.perf_counter() - began, 2)
+    return figures
+
+
+def _slowest_nodes(target: Path, count: int = 10) -> list[dict[str, object]]:
+    path = target / "run_results.json"
+    if not path.exists():
+        return []
+    results = json.loads(path.read_text())["results"]
+    results.sort(key=lambda r: -(r.get("execution_time") or 0))
+    return [
+        {"node": r["unique_id"].split(".", 2)[-1], "seconds": round(r["execution_time"], 2)}
+        for r in results[:count]
+    ]
+
+
+def _panel_size(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows, companies, months = con.execute(
+            f"select count(*), count(distinct siren), count(distinct periode) from marts.{PANEL}"
+        ).fetchone()
+    return {"panel_rows": rows, "panel_companies": companies, "panel_months": months}
+
+
+def run(tier: str = "national", seed: int = 42, workdir: Path | None = None) -> dict[str, object]:
+    """Prepare the tier's warehouse, time `dbt build`, and return the figures."""
+    workdir = workdir or load_settings().data_dir / "bench" / tier
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"[{NAME}] tier {tier}, seed {seed}, in {workdir}", flush=True)
+    figures: dict[str, object] = {"tier": tier, "seed": seed}
+    figures.update(_prepare(workdir, tier, seed))
+
+    warehouse, target = workdir / "warehouse.duckdb", workdir / "dbt_target"
+    env = {
+        **os.environ,
+        "SF_WAREHOUSE_PATH": str(warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    command = [
+        str(DBT),
+        "build",
+        "--exclude",
+        "tag:publication",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(workdir / "dbt_logs"),
+    ]
+    print(f"[{NAME}] {' '.join(command[:4])} ...", flush=True)
+    measured = run_measured(command, env, workdir / "dbt_build.log")
+    figures["dbt_build"] = measured
+    figures.update(_panel_size(warehouse))
+    figures["warehouse_mib"] = round(warehouse.stat().st_size / 2**20, 1)
+    figures["slowest_nodes"] = _slowest_nodes(target)
+    print(
+        f"[{NAME}] dbt build: {measured['seconds']} s, peak RSS {measured['peak_rss_mib']} MiB "
+        f"(process tree {measured['peak_tree_rss_mib']} MiB), panel {figures['panel_rows']} rows",
+        flush=True,
+    )
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    from tests.benchmarks.results import record
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tier", default="national")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args(argv)
+    figures = run(args.tier, args.seed, args.workdir)
+    print(f"[{NAME}] written to {record(NAME, figures)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Benchmark of the synthetic generator: wall time and peak memory of `sf synth` on a tier.
+
+`sf synth --tier <tier>` runs in a child process (from an empty folder, so every run measures the
+whole generation), then `sf synth report` on its output. Peak memory is the child's maximum
+resident set size from the kernel (wait4) and the peak of its process tree sampled every 0.2 s
+(the gzip writers of the national tier compress in threads of the same process). The generated
+folders are deleted afterwards unless --keep (the national landing takes several gigabytes).
+Nothing is asserted: benchmarks measure, they do not judge.
+
+    python -m tests.benchmarks.bench_synth --tier tiny     # about a minute, proves the script
+    python -m tests.benchmarks.run --only synth            # national tier (make bench)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from orchestration.settings import load_settings
+from tests.benchmarks.bench_dbt import run_measured
+
+NAME = "synth"
+SF = Path(sys.executable).parent / "sf"
+
+
+def _folder_mib(folder: Path) -> float:
+    return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def run(
+    tier: str = "national", seed: int = 42, workdir: Path | None = None, keep: bool = False
+) -> dict[str, object]:
+    """Generate the tier from scratch in a child process, then report on it; return the figures."""
+    workdir = workdir or load_settings().data_dir / "bench" / tier / "synth"
+    if workdir.exists():
+        shutil.rmtree(workdir)  # generation needs an empty landing folder
+    workdir.mkdir(parents=True)
+    landing, truth = workdir / "landing", workdir / "synthetic"
+    print(f"[{NAME}] tier {tier}, seed {seed}, in {workdir}", flush=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    command = [
+        str(SF),
+        "synth",
+        "--tier",
+        tier,
+        "--seed",
+        str(seed),
+        "--out",
+        str(landing),
+        "--truth",
+        str(truth),
+    ]
+    generation = run_measured(command, env, workdir / "synth.log")
+    manifest = json.loads((truth / "manifest.json").read_text(encoding="utf-8"))
+    counts = manifest["counts"]
+    figures: dict[str, object] = {
+        "tier": tier,
+        "seed": seed,
+        "months": f"{manifest['start']}..{manifest['end']}",
+        "simulated_months": f"{manifest['simulation_start']}..{manifest['simulation_end']}",
+        "generate": generation,
+        "companies": counts["companies"],
+        "establishments": counts["establishments"],
+        "files": counts["files"],
+        "data_lines": counts["data_lines"],
+        "malformed_lines": counts["malformed_lines"],
+        "oracle_rows": counts["oracle_rows"],
+        "lines_per_second": round(counts["data_lines"] / generation["seconds"]),
+        "landing_mib": _folder_mib(landing),
+        "truth_mib": _folder_mib(truth),
+        "landing_mib_by_source": {
+            source: round(
+                sum(
+                    (landing / f["batch"] / f["file"]).stat().st_size
+                    for f in manifest["files"]
+                    if f["source"] == source
+                )
+                / 2**20,
+                1,
+            )
+            for source in sorted(manifest["sources"])
+        },
+    }
+    print(
+        f"[{NAME}] generation: {generation['seconds']} s, peak RSS {generation['peak_rss_mib']} MiB "
+        f"(process tree {generation['peak_tree_rss_mib']} MiB), {figures['files']} files, "
+        f"{figures['data_lines']} lines, landing {figures['landing_mib']} MiB",
+        flush=True,
+    )
+
+    report = run_measured(
+        [str(SF), "synth", "report", str(landing), "--out", str(workdir / "report")],
+        env,
+        workdir / "report.log",
+    )
+    figures["report"] = report
+    print(f"[{NAME}] report: {report['seconds']} s, peak RSS {report['peak_rss_mib']} MiB", flush=True)
+    if not keep:
+        shutil.rmtree(landing)
+        shutil.rmtree(truth)
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    from tests.benchmarks.results import record
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tier", default="national")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the generated landing and truth folders")
+    args = parser.parse_args(argv)
+    figures = run(args.tier, args.seed, args.workdir, args.keep)
+    print(f"[{NAME}] written to {record(NAME, figures)}")
+
+
+if __name__ == "__main__":
+    main()
