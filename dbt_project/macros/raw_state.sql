@@ -149,3 +149,19 @@
     )
     group by {{ k }}, numero_version, {{ c }}
 {%- endmacro %}
+
+{#-
+  The first delivery of each key of a flux source, from its versions (macro flux_versions), and the
+  month it became usable (macro mois_disponible: the source's first batch predates the delivery log).
+  `extra` adds aggregates over a key's versions (e.g. the batch of a later stade).
+-#}
+{% macro premieres_livraisons(versions, cle, extra=[]) -%}
+    select
+        {{ cle | join(', ') }},
+        min(_batch_key) as lot_premiere_livraison,
+        {{ mois_disponible('min(_batch_key)', '(select min(_batch_key) from ' ~ versions ~ ')') }}
+            as mois_disponible{% for e in extra %},
+        {{ e }}{% endfor %}
+    from {{ versions }}
+    group by {{ cle | join(', ') }}
+{%- endmacro %}

@@ -12,15 +12,9 @@ versions as (
     {{ flux_versions('procol') }}
 ),
 
-premier_lot as (
-    select min(_batch_key) as lot from versions
-),
-
 livraisons as (
-    -- action_procol may be NULL: compare keys with "is not distinct from"
-    select {{ cle | join(', ') }}, min(_batch_key) as lot_premiere_livraison
-    from versions
-    group by {{ cle | join(', ') }}
+    -- action_procol may be NULL: joined below with "is not distinct from"
+    {{ premieres_livraisons('versions', cle) }}
 )
 
 select
@@ -35,7 +29,7 @@ select
         as est_cloture,
     starts_with(e.stade_procol, 'plan') as est_plan,
     l.lot_premiere_livraison,
-    {{ mois_disponible('l.lot_premiere_livraison', 'p.lot') }} as mois_disponible,
+    l.mois_disponible,
     e._batch_key as lot_donnees
 from evenements as e
 inner join livraisons as l
@@ -43,4 +37,3 @@ inner join livraisons as l
    and l.date_effet = e.date_effet
    and l.action_procol is not distinct from e.action_procol
    and l.stade_procol = e.stade_procol
-cross join premier_lot as p

@@ -12,14 +12,8 @@ courant as (
     {{ flux_state('ccsf', ['r.siret', 'r.numero_compte', 'r.date_traitement', 'r.stade']) }}
 ),
 
-premier_lot as (
-    select min(_batch_key) as lot from versions
-),
-
 livraisons as (
-    select {{ cle | join(', ') }}, min(_batch_key) as lot_premiere_livraison
-    from versions
-    group by {{ cle | join(', ') }}
+    {{ premieres_livraisons('versions', cle) }}
 )
 
 select
@@ -34,8 +28,7 @@ select
          + case when day(c.date_traitement) > 20 then interval 1 month else interval 0 month end as date)
         as periode_prise_en_compte,
     l.lot_premiere_livraison,
-    {{ mois_disponible('l.lot_premiere_livraison', 'p.lot') }} as mois_disponible,
+    l.mois_disponible,
     c._batch_key as lot_donnees
 from courant as c
 inner join livraisons as l using ({{ cle | join(', ') }})
-cross join premier_lot as p

@@ -12,14 +12,8 @@ versions as (
     {{ flux_versions('cotisation') }}
 ),
 
-premier_lot as (
-    select min(_batch_key) as lot from versions
-),
-
 livraisons as (
-    select {{ cle | join(', ') }}, min(_batch_key) as lot_premiere_livraison
-    from versions
-    group by {{ cle | join(', ') }}
+    {{ premieres_livraisons('versions', cle) }}
 )
 
 select
@@ -32,9 +26,8 @@ select
     {{ months_between('l.periode_debut', 'l.periode_fin') }} as nb_mois,
     l.montant_du as du,
     l.montant_encaisse,
-    {{ mois_disponible('v.lot_premiere_livraison', 'p.lot') }} as mois_disponible,
+    v.mois_disponible,
     l._batch_key as lot_donnees
 from lignes as l
 inner join livraisons as v using ({{ cle | join(', ') }})
-cross join premier_lot as p
 where {{ is_canonical_period('l.periode_code') }}

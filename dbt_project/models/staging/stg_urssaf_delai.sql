@@ -13,17 +13,8 @@ courant as (
     {{ flux_state('delai', ['r.siret', 'r.numero_compte', 'r.numero_contentieux', 'r.date_creation']) }}
 ),
 
-premier_lot as (
-    select min(_batch_key) as lot from versions
-),
-
 livraisons as (
-    select
-        {{ cle | join(', ') }},
-        min(_batch_key) as lot_premiere_livraison,
-        min(_batch_key) filter (where stade = 'CADUC') as lot_caducite
-    from versions
-    group by {{ cle | join(', ') }}
+    {{ premieres_livraisons('versions', cle, ["min(_batch_key) filter (where stade = 'CADUC') as lot_caducite"]) }}
 )
 
 select
@@ -44,9 +35,8 @@ select
          + case when day(c.date_creation) > 20 then interval 1 month else interval 0 month end as date)
         as periode_prise_en_compte,
     l.lot_premiere_livraison,
-    {{ mois_disponible('l.lot_premiere_livraison', 'p.lot') }} as mois_disponible,
+    l.mois_disponible,
     {{ batch_month('l.lot_caducite') }} as mois_caducite,
     c._batch_key as lot_donnees
 from courant as c
 inner join livraisons as l using ({{ cle | join(', ') }})
-cross join premier_lot as p
