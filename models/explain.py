@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,8 +94,11 @@ def _format_value(value: float, unit: str) -> str:
         return format_percent(value, 0)
     if unit in ("months", "years"):
         return format_number(value, 1) if unit == "years" or value % 1 else format_number(value, 0)
-    if unit in ("employees", "count"):
+    if unit == "days":
         return format_number(value, 0)
+    if unit in ("employees", "count"):
+        # full-time equivalents of partial activity are fractional: keep one decimal for them
+        return format_number(value, 1) if value % 1 else format_number(value, 0)
     return str(value)
 
 
@@ -111,9 +115,9 @@ class Reason:
 
 
 def reasons_for_row(
-    base_contributions: pd.Series,
-    base_log_odds: pd.Series,
-    values: pd.Series,
+    base_contributions: Mapping[str, float],
+    base_log_odds: Mapping[str, float],
+    values: Mapping[str, object],
     month: dt.date,
     dictionary: FeatureDictionary,
 ) -> list[Reason]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from models.dictionary import THEMES, FeatureDictionary
 from models.explain import explain, reasons_for_row
@@ -35,6 +37,20 @@ def _json_value(value: object) -> object:
     return value
 
 
+def _json_strings(values: np.ndarray | pa.Array) -> pa.Array:
+    """Strings as JSON string literals (quotes and backslashes escaped; null stays null)."""
+    text = values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
+    escaped = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
+    return pc.binary_join_element_wise('"', escaped, '"', "")
+
+
+def _reason_values(column: pd.Series, dictionary: FeatureDictionary, feature: str) -> np.ndarray:
+    """A feature's values as reasons read them: floats with NaN, or strings with None."""
+    if feature in dictionary.categorical:
+        return column.astype("object").where(column.notna(), None).to_numpy()
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+
+
 INSERT_CHUNK_ROWS = 25_000  # companies per insert: bounds DuckDB's memory while it builds the JSON
 
 
@@ -47,37 +63,55 @@ class ScoredList:
     variables: pd.DataFrame  # ordre, theme, variable, confidentiel
     month: dt.date
 
+    def contrib_detail(self, start: int = 0, stop: int | None = None) -> pa.Array:
+        """The `contrib_detail` JSON text of companies [start, stop), built with vectorised string
+        kernels: one JSON object per (company, variable), then each company's run of `width`
+        consecutive objects joined into an array (rows are company-major, variables in `ordre`)."""
+        stop = len(self.rows) if stop is None else stop
+        width = len(self.variables)
+        detail = self.detail.iloc[start * width : stop * width]
+        variables = self.variables.set_index("ordre").loc[detail["ordre"].to_numpy()]
+        theme = _json_strings(variables["theme"].to_numpy())
+        variable = _json_strings(variables["variable"].to_numpy())
+        secret = pc.if_else(pa.array(variables["confidentiel"].to_numpy(dtype=bool)), "true", "false")
+        numbers = pa.array(detail["valeur_nombre"].to_numpy(dtype=float), from_pandas=True)  # NaN -> null
+        texts = pa.array(
+            detail["valeur_texte"].astype("object").to_numpy(), type=pa.string(), from_pandas=True
+        )
+        value = pc.coalesce(pc.cast(numbers, pa.string()), _json_strings(texts), "null")
+        contribution = pc.cast(pa.array(detail["contribution"].to_numpy(dtype=float)), pa.string())
+        objects = pc.binary_join_element_wise(
+            '{"theme":',
+            theme,
+            ',"variable":',
+            variable,
+            ',"contribution":',
+            contribution,
+            ',"valeur":',
+            value,
+            f',"date_reference":"{self.month.isoformat()}","confidentiel":',
+            secret,
+            "}",
+            "",
+        )
+        offsets = pa.array(np.arange(0, len(detail) + 1, width, dtype=np.int32))
+        joined = pc.binary_join(pa.ListArray.from_arrays(offsets, objects), ",")
+        return pc.binary_join_element_wise("[", joined, "]", "")
+
     def register(
         self, con: duckdb.DuckDBPyConnection, prefix: str = "liste", start: int = 0, stop: int | None = None
     ) -> str:
         """Register the companies [start, stop) on `con`; return the SELECT of their complete rows."""
         stop = len(self.rows) if stop is None else stop
-        width = len(self.variables)
-        con.register(f"{prefix}_rows", self.rows.iloc[start:stop])
-        con.register(f"{prefix}_detail", self.detail.iloc[start * width : stop * width])
-        con.register(f"{prefix}_variables", self.variables)
-        return f"""
-            select r.* exclude (ligne), d.contrib_detail
-            from {prefix}_rows r
-            left join (
-                select x.ligne,
-                       to_json(list(json_object(
-                           'theme', v.theme, 'variable', v.variable, 'contribution', x.contribution,
-                           'valeur', case when x.valeur_nombre is not null then to_json(x.valeur_nombre)
-                                          when x.valeur_texte is not null then to_json(x.valeur_texte) end,
-                           'date_reference', '{self.month.isoformat()}', 'confidentiel', v.confidentiel
-                       ) order by x.ordre)) as contrib_detail
-                from {prefix}_detail x join {prefix}_variables v using (ordre)
-                group by x.ligne
-            ) d using (ligne)
-            order by r.ligne"""
+        rows = pa.Table.from_pandas(self.rows.iloc[start:stop], preserve_index=False)
+        con.register(f"{prefix}_rows", rows.append_column("contrib_detail", self.contrib_detail(start, stop)))
+        return f"select * exclude (ligne) replace (contrib_detail::json as contrib_detail) from {prefix}_rows order by ligne"
 
     def insert_into(self, con: duckdb.DuckDBPyConnection, table: str, chunk: int = INSERT_CHUNK_ROWS) -> None:
         """Append the complete rows to `table` (by column name), a chunk of companies at a time."""
         for start in range(0, len(self.rows), chunk):
             con.execute(f"insert into {table} by name {self.register(con, 'liste', start, start + chunk)}")
-        for name in ("rows", "detail", "variables"):
-            con.unregister(f"liste_{name}")
+        con.unregister("liste_rows")
 
     def to_frame(self) -> pd.DataFrame:
         """The complete list rows as a DataFrame (contrib_detail as JSON text): small lists only."""
@@ -146,9 +180,21 @@ def score_list(
     bases = explanations.base_contributions()
     texts: list[list[str | None]] = [[None, None, None] for _ in range(len(rows))]
     reasons_json = ["[]"] * len(rows)
-    for i in np.flatnonzero(levels != "aucune"):
+    alerted = np.flatnonzero(levels != "aucune")
+    # Plain arrays and dicts per alerted row: pandas row access (.iloc) costs far more per call, and
+    # a national list alerts tens of thousands of companies.
+    names = list(bases.columns)
+    contributions = bases.to_numpy()[alerted]
+    log_odds = explanations.by_base.to_numpy()[alerted]
+    shown = {dictionary.primary_spec(name).feature for name in names}
+    values = {feature: _reason_values(rows[feature], dictionary, feature) for feature in shown}
+    for j, i in enumerate(alerted):
         reasons = reasons_for_row(
-            bases.iloc[i], explanations.by_base.iloc[i], rows.iloc[i], month, dictionary
+            dict(zip(names, contributions[j], strict=True)),
+            dict(zip(names, log_odds[j], strict=True)),
+            {feature: column[i] for feature, column in values.items()},
+            month,
+            dictionary,
         )
         texts[i] = [r.text for r in reasons] + [None] * (3 - len(reasons))
         reasons_json[i] = json.dumps(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -202,6 +203,49 @@ def synth_report(directory: Path, truth: Path | None, out: Path | None) -> None:
     click.echo(format_report(report))
     for path in write_report(report, locations.out).values():
         click.echo(f"written {path}")
+
+
+@synth.command("verify")
+@click.argument("landing", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--truth",
+    "truth",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Ground-truth folder holding manifest.json (default: the 'synthetic' folder next to LANDING).",
+)
+@click.option("--workers", type=int, default=2, show_default=True, help="Parsing processes.")
+@click.option(
+    "--per-source",
+    type=int,
+    help="Parse only this many files of each source, evenly spaced over the batches (default: all).",
+)
+@click.option(
+    "--json", "as_json", type=click.Path(dir_okay=False, path_type=Path), help="Write the figures here."
+)
+def synth_verify(
+    landing: Path, truth: Path | None, workers: int, per_source: int | None, as_json: Path | None
+) -> None:
+    """Parse every generated file and compare rejected lines with the injected ones (exit 1 if any differ)."""
+    from tqdm import tqdm
+
+    from orchestration.synthetic.verify import format_verification, verify_landing
+
+    truth = truth or landing.resolve().parent / "synthetic"
+    if not (truth / "manifest.json").exists():
+        raise click.BadParameter(f"no manifest.json in {truth}", param_hint="--truth")
+    with tqdm(unit="file", desc="verify", mininterval=2.0) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        verification = verify_landing(landing, truth, workers, progress, per_source)
+    click.echo(format_verification(verification))
+    if as_json:
+        as_json.write_text(json.dumps(verification.to_dict(), indent=2), encoding="utf-8")
+        click.echo(f"written {as_json}")
+    if not verification.ok:
+        raise SystemExit(1)
 
 
 # --- reference data ---------------------------------------------------------------------------

@@ -19,8 +19,13 @@ import pyarrow.compute as pc
 Column = pa.Array | str
 
 
+def _contiguous(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """pyarrow splits large numpy string conversions into chunks; writers need one array."""
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
 def text(values: np.ndarray | list[str]) -> pa.Array:
-    return pa.array(values, type=pa.string())
+    return _contiguous(pa.array(values, type=pa.string()))
 
 
 def choose(codes: np.ndarray, labels: list[str] | np.ndarray) -> pa.Array:
@@ -48,7 +53,9 @@ def encoded_days(days: np.ndarray, encoder: Callable[[Any], str]) -> pa.Array:
     days = days.astype("datetime64[D]")
     unique, inverse = np.unique(days, return_inverse=True)
     table = np.array([encoder(d.item()) if not np.isnat(d) else "" for d in unique], dtype=object)
-    return pa.array(table[inverse] if len(days) else np.array([], dtype=object), type=pa.string())
+    return _contiguous(
+        pa.array(table[inverse] if len(days) else np.array([], dtype=object), type=pa.string())
+    )
 
 
 def _py(value: Any) -> Any:
@@ -60,7 +67,9 @@ def mapped(codes: np.ndarray, table: dict[Any, str] | Callable[[Any], str]) -> p
     unique, inverse = np.unique(codes, return_inverse=True)
     lookup = table.get if isinstance(table, dict) else table
     encoded = np.array([lookup(_py(u)) for u in unique], dtype=object)
-    return pa.array(encoded[inverse] if len(codes) else np.array([], dtype=object), type=pa.string())
+    return _contiguous(
+        pa.array(encoded[inverse] if len(codes) else np.array([], dtype=object), type=pa.string())
+    )
 
 
 def euros(cents: np.ndarray, decimal: str) -> pa.Array:

@@ -23,7 +23,7 @@ from orchestration.synthetic.timeline import Timeline, month_index
 NAT = np.datetime64("NaT", "D")
 BURN_IN_MONTHS = 60
 _SEASON = np.array([0, 0, 0, 0, 0.3, 0.8, 1.0, 1.0, 0.4, 0, 0, 0])
-_KAPPA = 0.2  # headcount elasticity to (smoothed) health
+_KAPPA = 0.3  # headcount elasticity to (smoothed) health
 _EMA = 0.15  # smoothing of health for headcount decisions
 
 

@@ -175,7 +175,7 @@ class Ledger:
 
         # Payment on time: weak companies default, State deferrals in 2020-2021, nothing after the end.
         idx = np.nonzero(settle)[0]
-        z = -4.6 - 1.5 * x[idx] + self.deferral[t] * self.covid[idx]
+        z = -4.0 - 2.5 * x[idx] + self.deferral[t] * self.covid[idx]
         default = (rng.random(len(idx)) < _sigmoid(z)) | insolvent[company[idx]]
         share = np.where(rng.random(len(idx)) < 0.45, 0.0, rng.uniform(0.1, 0.9, len(idx)))
         paid = np.where(default, np.floor(amount[idx] * share), amount[idx]).astype(np.int64)

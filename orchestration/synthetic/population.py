@@ -419,7 +419,23 @@ def build_population(
         periods=1 + rng.poisson(0.6, m),
     )
     accounts, est_account = _accounts(rng, companies, establishments, regions, n_active)
+    for table in (companies, establishments, accounts):
+        _tighten_text(table)
     return Population(companies, establishments, accounts, est_account, regions, region_zone)
+
+
+def _tighten_text(table: object) -> None:
+    """Store each fixed-width text column at its longest value: string concatenations widen numpy
+    dtypes (a 14-character siret came out as <U54), which at national scale wastes gigabytes."""
+    for name, value in vars(table).items():
+        if isinstance(value, np.ndarray) and value.dtype.kind == "U" and value.size:
+            width = max(1, int(np.char.str_len(value).max()))
+            if width < value.dtype.itemsize // 4:
+                setattr(table, name, value.astype(f"U{width}"))
+        elif isinstance(value, dict):
+            for key, column in value.items():
+                if isinstance(column, np.ndarray) and column.dtype.kind == "U" and column.size:
+                    value[key] = column.astype(f"U{max(1, int(np.char.str_len(column).max()))}")
 
 
 def _sections_of(ref: Reference, subclass: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from models.dictionary import THEMES, FeatureDictionary, FeatureSpec
-from models.explain import explain, reasons_for_row, secant_slope, sigmoid
+from models.explain import _format_value, explain, reasons_for_row, secant_slope, sigmoid
 from models.splits import backtest_decision_month, windows_for
 from models.thresholds import ThresholdError, best_threshold, choose_thresholds
 from models.training import fit
@@ -127,6 +127,23 @@ def test_reasons_are_ranked_capped_and_in_french(toy):
     assert reasons[0].variable == "dette_urssaf_base" and reasons[0].text.startswith("Dette de ")
     assert "janvier 2024" in reasons[0].text
     assert all(r.contribution >= 0.01 for r in reasons)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (125430.0, "euros", "125\u202f430"),
+        (-0.125, "ratio", "−12\u202f%"),
+        (47.0, "days", "47"),
+        (46.6, "days", "47"),
+        (3.0, "months", "3"),
+        (2.25, "years", "2,2"),
+        (12.0, "employees", "12"),
+        (3.4, "employees", "3,4"),  # full-time equivalents of partial activity
+    ],
+)
+def test_reason_values_use_french_formats_per_unit(value, unit, text):
+    assert _format_value(value, unit) == text
 
 
 def test_training_is_reproducible(toy):

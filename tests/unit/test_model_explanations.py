@@ -156,3 +156,58 @@ def test_reasons_use_french_number_formats(published):
     )
     euros = texts[texts.str.startswith("Capitaux propres de")]
     assert len(euros) and euros.str.contains(f"−?\\d{{1,3}}(?:{NARROW_NBSP}\\d{{3}})* €").all()
+
+
+def test_contrib_detail_is_valid_json_with_values_nulls_and_escaped_texts():
+    from models.scoring import ScoredList
+
+    variables = pd.DataFrame(
+        {
+            "ordre": np.arange(3, dtype=np.int16),
+            "theme": ["dette_urssaf", "retards_paiement", "effectif_contexte"],
+            "variable": ["dette", "paydex", "secteur"],
+            "confidentiel": [True, False, False],
+        }
+    )
+    detail = pd.DataFrame(
+        {
+            "ligne": np.repeat(np.arange(2, dtype=np.int32), 3),
+            "ordre": np.tile(np.arange(3, dtype=np.int16), 2),
+            "contribution": [0.125, -1e-05, 0.0, 0.3333333333333333, 2.5e-07, -0.04],
+            "valeur_nombre": [1234.5, np.nan, np.nan, 0.0, 12.0, np.nan],
+            "valeur_texte": pd.Categorical([None, None, 'C "x" \\ y', None, None, "G"]),
+        }
+    )
+    rows = pd.DataFrame({"ligne": np.arange(2, dtype=np.int32), "siren": ["000000001", "000000002"]})
+    scored = ScoredList(rows, detail, variables, dt.date(2024, 3, 1))
+    first, second = [json.loads(text) for text in scored.contrib_detail().to_pylist()]
+    assert first == [
+        {
+            "theme": "dette_urssaf",
+            "variable": "dette",
+            "contribution": 0.125,
+            "valeur": 1234.5,
+            "date_reference": "2024-03-01",
+            "confidentiel": True,
+        },
+        {
+            "theme": "retards_paiement",
+            "variable": "paydex",
+            "contribution": -1e-05,
+            "valeur": None,
+            "date_reference": "2024-03-01",
+            "confidentiel": False,
+        },
+        {
+            "theme": "effectif_contexte",
+            "variable": "secteur",
+            "contribution": 0.0,
+            "valeur": 'C "x" \\ y',
+            "date_reference": "2024-03-01",
+            "confidentiel": False,
+        },
+    ]
+    assert [d["contribution"] for d in second] == [0.3333333333333333, 2.5e-07, -0.04]
+    assert [d["valeur"] for d in second] == [0.0, 12.0, "G"]
+    # only the second company, as a chunked insert reads it
+    assert json.loads(scored.contrib_detail(1, 2).to_pylist()[0]) == second

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -545,3 +546,15 @@ def test_full_tiny_tier_calibration(tmp_path: Path) -> None:
     assert 0.25 <= ap <= 0.75, ap
     # The oracle is calibrated on average: mean probability close to the realised share.
     assert abs(p.mean() - positive_share) < 0.25 * positive_share
+
+
+def test_text_columns_of_national_size_are_one_array() -> None:
+    """pyarrow splits the conversion of about two million numpy strings into chunks, which the line
+    joins and concatenations of the writers do not accept (the national tier crashed on it)."""
+    from orchestration.synthetic import csvtext
+
+    sirets = np.array(["12345678901234"] * 2_000_000)
+    column = csvtext.text(sirets)
+    assert isinstance(column, pa.Array) and len(column) == 2_000_000
+    lines = csvtext.join([csvtext.take(column, np.array([0, 1_999_999])), "x"], ";", 2)
+    assert pa.concat_arrays([lines, lines]).to_pylist() == ["12345678901234;x"] * 4

@@ -49,6 +49,7 @@ _LEGAL_LABELS = {
     "6540": "Société civile immobilière",
 }
 _YEARS = 5
+_BLOCK_ROWS = 20_000  # companies joined into lines at once (exports of tiny and demo: one block)
 _EXPORT_MONTHS = (3, 9)  # April and October (0 = January)
 
 
@@ -169,13 +170,17 @@ class DianeWriter(Writer):
         if tl.in_extract(t):
             self._held.append(_Export(t, name, header, rng, rows, int(years[0]), slot >= 0, cells, slots))
             return
-        self._deliver(t, name, header, _lines(cells), rng)
+        self._deliver(t, name, header, cells, rng)
 
     def _deliver(
-        self, t: int, name: str, header: list[str], lines: pa.Array, rng: np.random.Generator
+        self, t: int, name: str, header: list[str], cells: list[pa.Array], rng: np.random.Generator
     ) -> None:
+        """Join and write the lines a block of companies at a time: a national export is about
+        300 fields wide, and its lines plus their UTF-16 encoding would otherwise take gigabytes."""
         handle = self.open(t, header, name=name, quote_header=True)
-        self.write(handle, lines, rng)
+        rows = len(cells[0])
+        for start in range(0, max(rows, 1), _BLOCK_ROWS):
+            self.write(handle, _lines([cell.slice(start, _BLOCK_ROWS) for cell in cells]), rng)
         self.close(handle)
 
     def _write_extract(self) -> None:
@@ -193,7 +198,7 @@ class DianeWriter(Writer):
             ]
             export.cells = [pc.filter(cell, pa.array(kept.any(axis=1))) for cell in cells]
         for export in self._held:
-            self._deliver(export.t, export.name, export.header, _lines(export.cells), export.rng)
+            self._deliver(export.t, export.name, export.header, export.cells, export.rng)
         self._held = []
 
     def _static(self, t: int, rows: np.ndarray) -> list[pa.Array]:

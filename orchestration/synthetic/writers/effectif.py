@@ -20,6 +20,7 @@ from orchestration.synthetic.writers.base import Context, Writer
 from orchestration.synthetic.writers.urssaf_common import KnownMonths, company_names
 
 EVERY = 3
+_BLOCK_ROWS = 250_000  # establishments per block of lines (tiny and demo: a single block)
 
 
 class EffectifWriter(Writer):
@@ -82,23 +83,38 @@ class EffectifWriter(Writer):
         opened = economy.est_open_day[self.rows]
         closed = economy.est_close_day[self.rows]
         first_days = tl.first_days
-        active = np.zeros(len(self.rows), dtype=bool)
-        cells: list[pa.Array] = []
+        n = len(self.rows)
+        active = np.zeros(n, dtype=bool)
+        present: list[np.ndarray] = []
         for m in months:
-            present = (
+            known = (
                 ~np.isnat(opened)
                 & (opened < first_days[m + 1])
                 & (np.isnat(closed) | (closed >= first_days[m]))
             )
-            present &= m < known_until
-            active |= present
-            cells.append(pc.if_else(pa.array(present), self._cells(m), ""))
-        self._forget(first)
+            known &= m < known_until
+            active |= known
+            present.append(known)
         header = effectif_header(names)
-        keep = pa.array(active)
-        columns = [pc.filter(self.static[name], keep) for name in header[: -len(names) or None]]
-        columns += [pc.filter(c, keep) for c in cells]
-        lines = csvtext.join(columns, self.contract.dialect.separator, int(active.sum()))
+        static = header[: -len(names) or None]
         handle = self.open(t, header)
-        self.write(handle, lines, rng)
+        # A block of establishments at a time: a national delivery is 1.4 million lines of up to
+        # 72 months, whose cells and lines would otherwise take gigabytes at once.
+        for a in range(0, max(n, 1), _BLOCK_ROWS):
+            keep = pa.array(active[a : a + _BLOCK_ROWS])
+            columns = [pc.filter(self.static[name].slice(a, _BLOCK_ROWS), keep) for name in static]
+            columns += [
+                pc.filter(
+                    pc.if_else(
+                        pa.array(known[a : a + _BLOCK_ROWS]), self._cells(m).slice(a, _BLOCK_ROWS), ""
+                    ),
+                    keep,
+                )
+                for m, known in zip(months, present, strict=True)
+            ]
+            lines = csvtext.join(
+                columns, self.contract.dialect.separator, int(active[a : a + _BLOCK_ROWS].sum())
+            )
+            self.write(handle, lines, rng)
+        self._forget(first)
         self.close(handle)

@@ -208,7 +208,8 @@ class InseeStockWriter(Writer):
                 self._blocks.pop(b, None)
             for b, member in zip(block[starts].tolist(), members, strict=True):
                 self._blocks[b] = member
-            handle.write_raw(b"".join(self._blocks[b] for b in sorted(self._blocks)))
+            for b in sorted(self._blocks):  # block by block: no copy of the whole file in memory
+                handle.write_raw(self._blocks[b])
             handle.close_raw()
 
         self._job = csvtext.in_background(finish)

@@ -41,7 +41,7 @@ class PaydexWriter(Writer):
         self.covered = rng.random(n) < chance
         section = SECTION_LETTERS[c.section]
         self.habit = rng.gamma(2.0, 3.0, n) + np.array([_SECTION_DAYS.get(s, 0.0) for s in section]) - 2.0
-        self.sensitivity = rng.lognormal(np.log(9.0), 0.5, n)  # days per unit of lost health
+        self.sensitivity = rng.lognormal(np.log(20.0), 0.3, n)  # days per unit of lost health
         self.ema = np.zeros(n)
         self.rank = np.empty(n, np.int64)  # siren order
         self.rank[np.argsort(c.siren, kind="stable")] = np.arange(n)
@@ -70,9 +70,9 @@ class PaydexWriter(Writer):
         rng = self.rng(t, 2)
         alive = economy.state[:, t] >= 0
         x = np.where(alive, health.GRID[np.maximum(economy.state[:, t], 0)], 0.0)
-        self.ema = np.where(alive, 0.7 * self.ema + 0.3 * x, self.ema)
-        stress = np.logaddexp(0.0, 1.6 * (-0.5 - self.ema) - 1.0) / 1.6  # softplus of lost health
-        days = self.habit + self.sensitivity * stress + rng.normal(0.0, 3.0, len(x))
+        self.ema = np.where(alive, 0.6 * self.ema + 0.4 * x, self.ema)
+        stress = np.logaddexp(0.0, 1.6 * (0.0 - self.ema) - 1.0) / 1.6  # softplus of lost health
+        days = self.habit + self.sensitivity * stress + rng.normal(0.0, 1.0, len(x))
         days = np.clip(np.rint(days), 0, 240).astype(np.int64)
         shown = self.covered & alive & (rng.random(len(x)) > 0.05)
         self.values[t] = np.where(shown, days, -1).astype(np.int16)
