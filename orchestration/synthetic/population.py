@@ -428,14 +428,17 @@ def _tighten_text(table: object) -> None:
     """Store each fixed-width text column at its longest value: string concatenations widen numpy
     dtypes (a 14-character siret came out as <U54), which at national scale wastes gigabytes."""
     for name, value in vars(table).items():
-        if isinstance(value, np.ndarray) and value.dtype.kind == "U" and value.size:
-            width = max(1, int(np.char.str_len(value).max()))
-            if width < value.dtype.itemsize // 4:
-                setattr(table, name, value.astype(f"U{width}"))
-        elif isinstance(value, dict):
+        if isinstance(value, dict):
             for key, column in value.items():
-                if isinstance(column, np.ndarray) and column.dtype.kind == "U" and column.size:
-                    value[key] = column.astype(f"U{max(1, int(np.char.str_len(column).max()))}")
+                value[key] = _tight(column)
+        else:
+            setattr(table, name, _tight(value))
+
+
+def _tight(value: object) -> object:
+    if isinstance(value, np.ndarray) and value.dtype.kind == "U" and value.size:
+        return value.astype(f"U{max(1, int(np.char.str_len(value).max()))}")
+    return value
 
 
 def _sections_of(ref: Reference, subclass: np.ndarray) -> np.ndarray:
