@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import catboost
 import numpy as np
 import pandas as pd
+from sklearn.metrics import average_precision_score
 
 from models.dictionary import THEME_LABELS, FeatureDictionary
 from models.evaluation import evaluate
@@ -29,6 +31,12 @@ from models.thresholds import Threshold, choose_thresholds
 from models.training import NEGATIVE_SHARE, TrainedModel, fit, predict
 
 LABELLED = ("positif", "negatif")
+# model.md §7.1: depth x l2_leaf_reg, chosen by the validation AP of the selection model. The starting
+# configuration (6, 3) comes first, so that it wins ties.
+HYPERPARAMETER_GRID: tuple[tuple[int, float], ...] = (
+    (6, 3),
+    *((depth, l2) for depth in (4, 6, 8) for l2 in (1, 3, 10) if (depth, l2) != (6, 3)),
+)
 
 
 class ReleaseError(RuntimeError):
@@ -44,6 +52,7 @@ class Release:
     modere: Threshold
     validation_metrics: dict[str, Any]
     window_counts: dict[str, dict[str, Any]]
+    grid: list[dict[str, Any]] = field(default_factory=list)  # one entry per cell tried, when a grid ran
 
 
 def labelled_rows(panel: pd.DataFrame) -> pd.DataFrame:
@@ -63,33 +72,68 @@ def _counts(frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def _select(
+    split: WindowRows,
+    dictionary: FeatureDictionary,
+    params: dict[str, Any] | None,
+    negative_share: float | None,
+    grid: Sequence[tuple[int, float]] | None,
+) -> tuple[TrainedModel, np.ndarray, list[dict[str, Any]]]:
+    """M_sel with early stopping on V; with a grid, one per (depth, l2_leaf_reg) cell, keeping the
+    one with the best validation AP (the first cell on ties). Without a grid, the starting
+    configuration (`params` over DEFAULT_PARAMS) and no AP is computed twice."""
+    y_valid = split.validation["cible"].astype(int).to_numpy()
+    cells: list[dict[str, Any]] = [{"depth": d, "l2_leaf_reg": l2} for d, l2 in grid] if grid else [{}]
+    best: tuple[TrainedModel, np.ndarray, float] | None = None
+    tried: list[dict[str, Any]] = []
+    for cell in cells:
+        model = fit(
+            split.train_selection,
+            dictionary,
+            validation=split.validation,
+            params={**(params or {}), **cell},
+            negative_share=negative_share,
+        )
+        p_valid = predict(model, split.validation, dictionary)
+        if not grid:
+            return model, p_valid, tried
+        ap = float(average_precision_score(y_valid, p_valid))
+        tried.append(
+            {**cell, "average_precision_validation": ap, "meilleure_iteration": model.best_iteration}
+        )
+        if best is None or ap > best[2]:
+            best = (model, p_valid, ap)
+    assert best is not None
+    for entry in tried:
+        entry["retenu"] = entry["depth"] == best[0].params["depth"] and (
+            entry["l2_leaf_reg"] == best[0].params["l2_leaf_reg"]
+        )
+    return best[0], best[1], tried
+
+
 def run_protocol(
     split: WindowRows,
     windows: Windows | None,
     dictionary: FeatureDictionary,
     params: dict[str, Any] | None,
     negative_share: float | None,
+    grid: Sequence[tuple[int, float]] | None = None,
 ) -> Release:
-    """Steps 2-3 of §5.1 on already windowed rows: M_sel with early stopping and thresholds on V,
-    then M_rel refitted on every label-complete row with M_sel's iteration count."""
+    """Steps 2-3 of §5.1 on already windowed rows: M_sel with early stopping (and, with `grid`, the
+    depth x l2_leaf_reg chosen by AP) and thresholds on V, then M_rel refitted on every
+    label-complete row with M_sel's parameters and iteration count."""
     for name, frame in (("selection training", split.train_selection), ("validation", split.validation)):
         if frame.empty or (frame["cible"] == 1).sum() == 0:
             raise ReleaseError(f"the {name} window holds no positive row: the history is too short")
-    selection = fit(
-        split.train_selection,
-        dictionary,
-        validation=split.validation,
-        params=params,
-        negative_share=negative_share,
-    )
-    p_valid = predict(selection, split.validation, dictionary)
+    selection, p_valid, tried = _select(split, dictionary, params, negative_share, grid)
     y_valid = split.validation["cible"].astype(int).to_numpy()
     fort, modere = choose_thresholds(y_valid, p_valid)
+    chosen = {"depth": selection.params["depth"], "l2_leaf_reg": selection.params["l2_leaf_reg"]}
     model = fit(
         split.train_release,
         dictionary,
         iterations=selection.best_iteration + 1,
-        params=params,
+        params={**(params or {}), **chosen},
         negative_share=negative_share,
     )
     return Release(
@@ -104,6 +148,7 @@ def run_protocol(
             "validation": _counts(split.validation),
             "entrainement_release": _counts(split.train_release),
         },
+        grid=tried,
     )
 
 
@@ -121,11 +166,12 @@ def train_release(
     margin_months: int = 1,
     params: dict[str, Any] | None = None,
     negative_share: float | None = NEGATIVE_SHARE,
+    grid: Sequence[tuple[int, float]] | None = None,
 ) -> Release:
     windows = windows_for(decision_month, panel_start, margin_months)
     rows = labelled_rows(panel)
     _check_label_limit(rows, windows)
-    return run_protocol(release_rows(rows, windows), windows, dictionary, params, negative_share)
+    return run_protocol(release_rows(rows, windows), windows, dictionary, params, negative_share, grid)
 
 
 @dataclass
@@ -155,6 +201,7 @@ def run_backtest(
     params: dict[str, Any] | None = None,
     negative_share: float | None = NEGATIVE_SHARE,
     holdout_buckets: tuple[int, ...] = (0,),
+    grid: Sequence[tuple[int, float]] | None = None,
 ) -> BacktestResult:
     """Train as of D_bt = V_start of the release for `decision_month`, test on [D_bt, D_bt + 11].
 
@@ -168,7 +215,8 @@ def run_backtest(
     split = backtest_rows(rows, backtest)
     if split.test is None or split.test_all is None or (split.test["cible"] == 1).sum() == 0:
         raise ReleaseError("the backtest test window holds no positive row of a held-out company")
-    release = run_protocol(split, backtest.windows, dictionary, params, negative_share)
+    # the grid is replayed as of D_bt: choosing depth and l2 on V(D) would peek at this test window
+    release = run_protocol(split, backtest.windows, dictionary, params, negative_share, grid)
     release.window_counts["test"] = _counts(split.test)
     release.window_counts["test_toutes_entreprises"] = _counts(split.test_all)
     return BacktestResult(
@@ -204,6 +252,7 @@ def model_card(
         "parametres": {k: v for k, v in release.model.params.items() if k != "verbose"},
         "meilleure_iteration": release.selection.best_iteration,
         "iterations_max": release.selection.params["iterations"],
+        "grille_hyperparametres": release.grid,  # empty: the starting configuration, no grid
         "seuils": {
             "fort": release.fort.__dict__,
             "modere": release.modere.__dict__,
@@ -227,7 +276,13 @@ def model_card_markdown(card: dict[str, Any]) -> str:
             f"- Validation window V: {w['validation_start']} .. {w['validation_end']}",
             f"- Selection model trained on months <= {w['selection_train_end']};"
             f" release model on months <= {w['release_train_end']}",
-            f"- Best iteration: {card['meilleure_iteration']}",
+            f"- Best iteration: {card['meilleure_iteration']}; depth {card['parametres']['depth']},"
+            f" l2_leaf_reg {card['parametres']['l2_leaf_reg']}"
+            + (
+                f" (best validation AP of a {len(card['grille_hyperparametres'])}-cell grid)"
+                if card.get("grille_hyperparametres")
+                else " (starting configuration, no grid)"
+            ),
             "",
             "| Metric (validation, selection model) | Value |",
             "|---|---|",

@@ -286,11 +286,19 @@ def instance() -> None:
 @click.option(
     "--seed", type=int, default=None, help="Seed of the synthetic economy (default $SF_SEED or 42)."
 )
-def run(tier: str | None, seed: int | None) -> None:
+@click.option(
+    "--grille/--sans-grille",
+    "grid",
+    default=False,
+    show_default=True,
+    help="Choose depth x l2_leaf_reg on the 9-cell grid of model.md §7.1 (18 fits instead of 2: "
+    "the first run keeps the starting configuration to stay within minutes).",
+)
+def run(tier: str | None, seed: int | None, grid: bool) -> None:
     """Run the whole pipeline on the embedded instance and print the published list."""
     from orchestration.run_pipeline import run_pipeline
 
-    if not run_pipeline(tier=tier, seed=seed, echo=click.echo):
+    if not run_pipeline(tier=tier, seed=seed, echo=click.echo, grid=grid):
         sys.exit(1)
 
 

@@ -66,7 +66,9 @@ def list_summary(serving_path) -> dict[str, object] | None:
     return {"liste_id": liste_id, "libelle": libelle, "evaluees": evaluees, "fort": fort, "modere": modere}
 
 
-def run_pipeline(tier: str | None, seed: int | None, echo: Callable[[str], None] = print) -> bool:
+def run_pipeline(
+    tier: str | None, seed: int | None, echo: Callable[[str], None] = print, grid: bool = False
+) -> bool:
     settings = load_settings()
     export_environment(settings)
     from orchestration.instance import prepare_dagster_home
@@ -81,9 +83,12 @@ def run_pipeline(tier: str | None, seed: int | None, echo: Callable[[str], None]
 
     started = time.monotonic()
     echo(f"Running job pipeline_complet (Dagster instance: {home}) ...")
+    if not grid:
+        echo("Model: starting configuration (depth 6, l2 3); `sf run --grille` runs the 9-cell grid.")
+    run_config = {**QUIET_CONSOLE, "ops": {"ml__modele": {"config": {"grille": grid}}}}
     with dg.DagsterInstance.get() as instance:
         result = defs.resolve_job_def("pipeline_complet").execute_in_process(
-            instance=instance, run_config=QUIET_CONSOLE
+            instance=instance, run_config=run_config
         )
     elapsed = time.monotonic() - started
     if not result.success:

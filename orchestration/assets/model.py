@@ -22,7 +22,13 @@ import pandas as pd
 
 from models.dictionary import load_dictionary
 from models.evaluation import evaluation_report, json_safe
-from models.release import model_card, model_card_markdown, run_backtest, train_release
+from models.release import (
+    HYPERPARAMETER_GRID,
+    model_card,
+    model_card_markdown,
+    run_backtest,
+    train_release,
+)
 from models.scoring import score_list
 from models.splits import backtest_for, windows_for
 from models.store import file_sha256, load_model, save_model
@@ -98,7 +104,11 @@ class TrainingSetConfig(dg.Config):
 
 
 class ModelConfig(dg.Config):
+    """`grille`: choose depth x l2_leaf_reg among the 9 cells of model.md §7.1 by validation AP (nine
+    selection fits, replayed by the evaluation's backtest); off, the starting configuration (6, 3)."""
+
     max_iterations: int = 5000
+    grille: bool = True
 
 
 class PromotionConfig(dg.Config):
@@ -336,6 +346,7 @@ def modele(
         margin_months=margin,
         params={"iterations": config.max_iterations},
         negative_share=share,
+        grid=HYPERPARAMETER_GRID if config.grille else None,
     )
     card = model_card(release, dictionary, versions)
     card["empreinte_entrees"] = fingerprint
@@ -527,6 +538,7 @@ def evaluation(
             margin_months=margin,
             params={"iterations": card.get("iterations_max", 5000)},
             negative_share=share,
+            grid=[(c["depth"], c["l2_leaf_reg"]) for c in card.get("grille_hyperparametres", [])] or None,
         )
         synthetic_dir = (
             Path(paths.synthetic_dir) if paths.synthetic_dir else Path(paths.models_dir).parent / "synthetic"
@@ -555,6 +567,7 @@ def evaluation(
             "effectifs": result.release.window_counts,
             "seuils": {"fort": result.release.fort.__dict__, "modere": result.release.modere.__dict__},
             "meilleure_iteration": result.release.selection.best_iteration,
+            "grille_hyperparametres": result.release.grid,  # the grid replayed as of D_bt
         }
         report["version_modele"] = version
         (out_dir / "rapport.json").write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.settings import load_settings
 from orchestration.sources.contract import Contract, all_contracts
 
 LINEAGE_COLUMNS = {
@@ -79,9 +80,14 @@ def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def duckdb_config() -> dict[str, str]:
+    """Settings of every connection to the warehouse: one memory budget for all its processes."""
+    return {"memory_limit": load_settings().duckdb_memory_limit}
+
+
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    return quiet(duckdb.connect(str(path), read_only=read_only))
+    return quiet(duckdb.connect(str(path), read_only=read_only, config=duckdb_config()))
 
 
 def output_columns(contract: Contract) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ import duckdb
 from dagster._utils.backoff import backoff
 from dagster_dbt import DbtCliResource, DbtProject
 
-from orchestration.ingestion.warehouse import quiet
+from orchestration.ingestion.warehouse import duckdb_config, quiet
 from orchestration.settings import load_settings
 
 
@@ -51,7 +51,7 @@ class Warehouse(dg.ConfigurableResource):
         con = backoff(
             fn=duckdb.connect,
             retry_on=(duckdb.IOException,),
-            kwargs={"database": self.path, "read_only": read_only},
+            kwargs={"database": self.path, "read_only": read_only, "config": duckdb_config()},
             max_retries=10,
         )
         try:

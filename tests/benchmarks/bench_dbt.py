@@ -89,6 +89,7 @@ def run_measured(command: list[str], env: dict[str, str], log: Path) -> dict[str
 def _prepare(workdir: Path, tier: str, seed: int) -> dict[str, float]:
     from orchestration.ingestion.landing import scan_landing
     from orchestration.ingestion.loader import ingest_sources
+    from orchestration.ingestion.warehouse import connect
     from orchestration.sources.contract import all_contracts
 
     landing, figures = workdir / "landing", {}
@@ -107,7 +108,7 @@ def _prepare(workdir: Path, tier: str, seed: int) -> dict[str, float]:
         figures["generate_seconds"] = round(time.perf_counter() - began, 2)
         figures["landing"] = f"historical extract in {backfill}, then monthly batches"
     began = time.perf_counter()
-    con = duckdb.connect(str(workdir / "warehouse.duckdb"))
+    con = connect(workdir / "warehouse.duckdb")  # with the platform's DuckDB memory budget
     try:
         for contract, ingestion in ingest_sources(
             con, list(all_contracts().values()), scan_landing(landing), workdir / "archive"

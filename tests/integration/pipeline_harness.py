@@ -63,5 +63,6 @@ def materialize_all(dirs: PlatformDirs, instance: dg.DagsterInstance) -> dg.Exec
         [*assets, *(defs.asset_checks or [])],
         instance=instance,
         resources=resources,
-        run_config={"ops": {"ml__modele": {"config": {"max_iterations": TEST_ITERATIONS}}}},
+        # the depth x l2 grid is tested in test_model_assets; here the starting configuration is enough
+        run_config={"ops": {"ml__modele": {"config": {"max_iterations": TEST_ITERATIONS, "grille": False}}}},
     )

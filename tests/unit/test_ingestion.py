@@ -219,3 +219,18 @@ def test_unchanged_stock_lines_are_reused_with_their_warnings(tmp_path):
         ("444444444", "2402", None, True),
     ]
     con.close()
+
+
+def test_every_warehouse_connection_gets_the_memory_budget(tmp_path, monkeypatch):
+    """DuckDB takes 80 % of the RAM by default; the warehouse processes share SF_DUCKDB_MEMORY_LIMIT."""
+    from orchestration.resources import Warehouse
+
+    monkeypatch.setenv("SF_DUCKDB_MEMORY_LIMIT", "1GB")
+    path = tmp_path / "warehouse.duckdb"
+    with connect(path) as con:
+        assert con.execute("select current_setting('memory_limit')").fetchall() == [("953.6 MiB",)]
+    monkeypatch.setenv("SF_DUCKDB_MEMORY_LIMIT", "2GB")
+    with Warehouse(path=str(path)).connect() as con:
+        assert con.execute("select current_setting('memory_limit')").fetchall() == [("1.8 GiB",)]
+    profile = (Path(__file__).parents[2] / "dbt_project" / "profiles.yml").read_text()
+    assert "memory_limit: \"{{ env_var('SF_DUCKDB_MEMORY_LIMIT'" in profile

@@ -152,3 +152,26 @@ def test_training_is_reproducible(toy):
     a = model.model.predict_proba(frame[dictionary.features])[:, 1]
     b = again.model.predict_proba(frame[dictionary.features])[:, 1]
     np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_hyperparameter_grid_keeps_the_cell_with_the_best_validation_ap(toy):
+    from models.release import HYPERPARAMETER_GRID, run_protocol
+    from models.splits import WindowRows
+
+    frame, dictionary, _ = toy
+    assert len(set(HYPERPARAMETER_GRID)) == 9 and HYPERPARAMETER_GRID[0] == (6, 3)
+    split = WindowRows(frame.iloc[:2500], frame.iloc[2500:], frame)
+    params = {"iterations": 80, "thread_count": 1}
+    grid = [(1, 1), (4, 10), (2, 30)]
+    release = run_protocol(split, None, dictionary, params, None, grid)
+    tried = {(c["depth"], c["l2_leaf_reg"]): c for c in release.grid}
+    assert list(tried) == grid and sum(c["retenu"] for c in release.grid) == 1
+    best = max(release.grid, key=lambda c: c["average_precision_validation"])
+    assert best["retenu"] and len({c["average_precision_validation"] for c in release.grid}) > 1
+    for model in (release.selection, release.model):  # the release refit uses the chosen cell
+        assert (model.params["depth"], model.params["l2_leaf_reg"]) == (best["depth"], best["l2_leaf_reg"])
+    assert release.validation_metrics["average_precision"] == pytest.approx(best["average_precision_validation"])
+    assert release.model.best_iteration == best["meilleure_iteration"]
+
+    plain = run_protocol(split, None, dictionary, params, None)
+    assert plain.grid == [] and (plain.model.params["depth"], plain.model.params["l2_leaf_reg"]) == (6, 3)

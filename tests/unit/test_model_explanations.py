@@ -158,7 +158,7 @@ def test_reasons_use_french_number_formats(published):
     assert len(euros) and euros.str.contains(f"−?\\d{{1,3}}(?:{NARROW_NBSP}\\d{{3}})* €").all()
 
 
-def test_contrib_detail_is_valid_json_with_values_nulls_and_escaped_texts():
+def _two_companies():
     from models.scoring import ScoredList
 
     variables = pd.DataFrame(
@@ -179,7 +179,11 @@ def test_contrib_detail_is_valid_json_with_values_nulls_and_escaped_texts():
         }
     )
     rows = pd.DataFrame({"ligne": np.arange(2, dtype=np.int32), "siren": ["000000001", "000000002"]})
-    scored = ScoredList(rows, detail, variables, dt.date(2024, 3, 1))
+    return ScoredList(rows, detail, variables, dt.date(2024, 3, 1))
+
+
+def test_contrib_detail_is_valid_json_with_values_nulls_and_escaped_texts():
+    scored = _two_companies()
     first, second = [json.loads(text) for text in scored.contrib_detail().to_pylist()]
     assert first == [
         {
@@ -211,3 +215,20 @@ def test_contrib_detail_is_valid_json_with_values_nulls_and_escaped_texts():
     assert [d["valeur"] for d in second] == [0.0, 12.0, "G"]
     # only the second company, as a chunked insert reads it
     assert json.loads(scored.contrib_detail(1, 2).to_pylist()[0]) == second
+
+
+def test_a_list_is_stored_whole_or_not_at_all():
+    import duckdb
+
+    scored = _two_companies()
+    con = duckdb.connect()
+    con.execute("create table scores (siren varchar primary key, contrib_detail json)")
+    scored.insert_into(con, "scores", chunk=1)
+    stored = con.execute("select siren, contrib_detail->>'$[2].valeur' from scores order by siren").fetchall()
+    assert stored == [("000000001", 'C "x" \\ y'), ("000000002", "G")]
+    con.execute("delete from scores where siren = '000000001'")
+    # the second chunk collides with a stored row: the first chunk, already inserted, is rolled back
+    with pytest.raises(duckdb.ConstraintException):
+        scored.insert_into(con, "scores", chunk=1)
+    assert con.execute("select siren from scores").fetchall() == [("000000002",)]
+    con.execute("insert into scores values ('000000003', '[]')")  # the connection is usable again
