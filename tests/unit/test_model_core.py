@@ -170,7 +170,9 @@ def test_hyperparameter_grid_keeps_the_cell_with_the_best_validation_ap(toy):
     assert best["retenu"] and len({c["average_precision_validation"] for c in release.grid}) > 1
     for model in (release.selection, release.model):  # the release refit uses the chosen cell
         assert (model.params["depth"], model.params["l2_leaf_reg"]) == (best["depth"], best["l2_leaf_reg"])
-    assert release.validation_metrics["average_precision"] == pytest.approx(best["average_precision_validation"])
+    assert release.validation_metrics["average_precision"] == pytest.approx(
+        best["average_precision_validation"]
+    )
     assert release.model.best_iteration == best["meilleure_iteration"]
 
     plain = run_protocol(split, None, dictionary, params, None)
