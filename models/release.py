@@ -31,12 +31,20 @@ from models.thresholds import Threshold, choose_thresholds
 from models.training import NEGATIVE_SHARE, TrainedModel, fit, predict
 
 LABELLED = ("positif", "negatif")
-# model.md §7.1: depth x l2_leaf_reg, chosen by the validation AP of the selection model. The starting
-# configuration (6, 3) comes first, so that it wins ties.
-HYPERPARAMETER_GRID: tuple[tuple[int, float], ...] = (
-    (6, 3),
-    *((depth, l2) for depth in (4, 6, 8) for l2 in (1, 3, 10) if (depth, l2) != (6, 3)),
-)
+GRID_DEPTHS = (4, 6, 8)  # model.md §7.1
+GRID_L2 = (1, 3, 10)
+STARTING_CELL = (6, 3)
+
+
+def hyperparameter_grid(
+    depths: Sequence[int] = GRID_DEPTHS, l2s: Sequence[float] = GRID_L2
+) -> tuple[tuple[int, float], ...]:
+    """depth x l2_leaf_reg cells, the starting configuration first (it wins ties) when it is one."""
+    cells = [(depth, l2) for depth in depths for l2 in l2s]
+    return tuple(sorted(cells, key=lambda cell: cell != STARTING_CELL))
+
+
+HYPERPARAMETER_GRID = hyperparameter_grid()
 
 
 class ReleaseError(RuntimeError):

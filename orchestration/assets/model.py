@@ -19,11 +19,14 @@ from pathlib import Path
 import dagster as dg
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from models.dictionary import load_dictionary
 from models.evaluation import evaluation_report, json_safe
 from models.release import (
-    HYPERPARAMETER_GRID,
+    GRID_DEPTHS,
+    GRID_L2,
+    hyperparameter_grid,
     model_card,
     model_card_markdown,
     run_backtest,
@@ -104,11 +107,14 @@ class TrainingSetConfig(dg.Config):
 
 
 class ModelConfig(dg.Config):
-    """`grille`: choose depth x l2_leaf_reg among the 9 cells of model.md §7.1 by validation AP (nine
-    selection fits, replayed by the evaluation's backtest); off, the starting configuration (6, 3)."""
+    """`grille`: choose depth x l2_leaf_reg among the cells `grille_profondeurs` x `grille_l2` (the 9
+    of model.md §7.1 by default) by validation AP, one selection fit per cell, replayed by the
+    evaluation's backtest; off, the starting configuration (6, 3)."""
 
     max_iterations: int = 5000
     grille: bool = True
+    grille_profondeurs: list[int] = Field(default_factory=lambda: list(GRID_DEPTHS))
+    grille_l2: list[float] = Field(default_factory=lambda: list(GRID_L2))
 
 
 class PromotionConfig(dg.Config):
@@ -346,7 +352,7 @@ def modele(
         margin_months=margin,
         params={"iterations": config.max_iterations},
         negative_share=share,
-        grid=HYPERPARAMETER_GRID if config.grille else None,
+        grid=hyperparameter_grid(config.grille_profondeurs, config.grille_l2) if config.grille else None,
     )
     card = model_card(release, dictionary, versions)
     card["empreinte_entrees"] = fingerprint

@@ -29,6 +29,15 @@ def _git(*args: str) -> str | None:
     return done.stdout.strip()
 
 
+def _cpu_model() -> str | None:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return None
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else None
+
+
 def machine() -> dict[str, object]:
     memory = None
     try:
@@ -41,6 +50,7 @@ def machine() -> dict[str, object]:
         "hostname": platform.node(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
+        "cpu_model": _cpu_model(),  # hosts of the same kind differ: CatBoost ran 3x slower on one
         "cpus": os.cpu_count(),
         "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "memory_gib": memory,
