@@ -6,7 +6,12 @@ ingests it (idempotent: a re-run only loads new files), then runs the same `dbt 
 are printed and returned; nothing is asserted (conventions: benchmarks measure, they do not judge).
 
     python -m tests.benchmarks.bench_dbt --tier tiny       # a few minutes, proves the script
-    python -m tests.benchmarks.run --only dbt               # national tier (make bench), > 10 min
+    python -m tests.benchmarks.run --only dbt               # national tier (make bench): hours
+
+At national scale the preparation dominates: generating the go-live landing (352 files, 285 M lines,
+13 GiB) took 15 min, and its ingestion runs for hours on 2 cores (a Sirene stock file of 1.6 M lines
+took ~50 s, the 1.7 GB contributions extract more than 13 min). Run it alone, and from an empty
+warehouse if a previous ingestion was interrupted (the loader has no per-file transaction).
 
 Peak memory is the maximum resident set size of the dbt process (DuckDB runs inside it), read
 from the kernel's accounting of the child (wait4), plus the peak of the whole process tree sampled
