@@ -175,14 +175,18 @@ def synth(
     click.echo(summary)
 
 
-@synth.command("report")
-@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
+# The ground truth written by `sf synth` (manifest.json, oracle.parquet), read by report and verify.
+truth_option = click.option(
     "--truth",
     "truth",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Ground-truth folder (default: the 'synthetic' folder next to the landing folder).",
 )
+
+
+@synth.command("report")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@truth_option
 @click.option(
     "--out",
     "out",
@@ -207,12 +211,7 @@ def synth_report(directory: Path, truth: Path | None, out: Path | None) -> None:
 
 @synth.command("verify")
 @click.argument("landing", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--truth",
-    "truth",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Ground-truth folder holding manifest.json (default: the 'synthetic' folder next to LANDING).",
-)
+@truth_option
 @click.option("--workers", type=int, default=2, show_default=True, help="Parsing processes.")
 @click.option(
     "--per-source",
