@@ -19,13 +19,11 @@ import pyarrow.compute as pc
 Column = pa.Array | str
 
 
-def _contiguous(array: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """pyarrow splits large numpy string conversions into chunks; writers need one array."""
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-
-
 def text(values: np.ndarray | list[str]) -> pa.Array:
-    return _contiguous(pa.array(values, type=pa.string()))
+    """Strings as one Arrow array: pyarrow splits large numpy conversions into chunks, which the
+    writers' joins and concatenations refuse."""
+    array = pa.array(values, type=pa.string())
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def choose(codes: np.ndarray, labels: list[str] | np.ndarray) -> pa.Array:
@@ -53,9 +51,7 @@ def encoded_days(days: np.ndarray, encoder: Callable[[Any], str]) -> pa.Array:
     days = days.astype("datetime64[D]")
     unique, inverse = np.unique(days, return_inverse=True)
     table = np.array([encoder(d.item()) if not np.isnat(d) else "" for d in unique], dtype=object)
-    return _contiguous(
-        pa.array(table[inverse] if len(days) else np.array([], dtype=object), type=pa.string())
-    )
+    return text(table[inverse] if len(days) else np.array([], dtype=object))
 
 
 def _py(value: Any) -> Any:
@@ -67,9 +63,7 @@ def mapped(codes: np.ndarray, table: dict[Any, str] | Callable[[Any], str]) -> p
     unique, inverse = np.unique(codes, return_inverse=True)
     lookup = table.get if isinstance(table, dict) else table
     encoded = np.array([lookup(_py(u)) for u in unique], dtype=object)
-    return _contiguous(
-        pa.array(encoded[inverse] if len(codes) else np.array([], dtype=object), type=pa.string())
-    )
+    return text(encoded[inverse] if len(codes) else np.array([], dtype=object))
 
 
 def euros(cents: np.ndarray, decimal: str) -> pa.Array:
