@@ -138,8 +138,15 @@ def utf8_text(
             f"{path.name}: NUL bytes at the start of the file, UTF-16 without a byte-order mark? "
             "(expected UTF-8, or UTF-16LE starting with the BOM FF FE)",
         )
-    compressed = path.name.lower().endswith((".gz", ".zip"))
-    if not compressed and bom in (None, "utf-8-sig") and not force_fallback and not crlf_to_lf:
+    lower = path.name.lower()
+    readable_as_is = (
+        bom in (None, "utf-8-sig")
+        if not lower.endswith((".gz", ".zip"))
+        # DuckDB decompresses gzip itself, faster than a Python copy (a damaged archive fails there
+        # and is retried through the copy below, which names the problem)
+        else lower.endswith(".gz") and bom is None
+    )
+    if readable_as_is and not force_fallback and not crlf_to_lf:
         # DuckDB drops a UTF-8 BOM itself and reports invalid UTF-8, which triggers the fallback.
         yield TextFile(path, "utf-8", False)
         return

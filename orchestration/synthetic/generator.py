@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from tqdm import tqdm
 from orchestration.synthetic import csvtext
 from orchestration.synthetic.dynamics import Economy
 from orchestration.synthetic.geography import Geography
+from orchestration.synthetic.memory import release_free_memory, system_allocator
 from orchestration.synthetic.oracle import window_probabilities
 from orchestration.synthetic.population import build_population
 from orchestration.synthetic.reference import load_reference
@@ -106,6 +108,24 @@ def generate(
     sources carry every line the earlier monthly files held, in delivery order; stock sources their
     state as of B, the headcount files with every month known by then (see writers/base.py).
     """
+    with system_allocator():
+        return _generate(
+            tier, seed, landing_dir, truth_dir, start, end, malformed_share, progress, horizon, backfill_until
+        )
+
+
+def _generate(
+    tier: str,
+    seed: int,
+    landing_dir: Path,
+    truth_dir: Path,
+    start: str | None,
+    end: str | None,
+    malformed_share: float | None,
+    progress: bool,
+    horizon: str | None,
+    backfill_until: str | None,
+) -> Summary:
     began = time.perf_counter()
     if tier not in TIERS:
         raise ValueError(f"unknown tier {tier!r} (known: {', '.join(TIERS)})")
@@ -139,8 +159,14 @@ def generate(
             writer.after_step(t)
             if timeline.backfill and t == timeline.t_first:
                 writer.close_extract()
+        release_free_memory()
 
     csvtext.drain()  # every compressed file is complete
+    # The writers' caches (pre-rendered columns, stocks re-delivered whole) are not needed for the
+    # ground truth: freeing them first keeps the oracle below the simulation's peak.
+    del writers
+    gc.collect()
+    release_free_memory()
     window = window_probabilities(economy.drift_q, shocks.spiral_scale, economy.hazard_offset)
     oracle = write_oracle(truth_dir / "oracle.parquet", economy, window)
     write_companies(truth_dir / "entreprises.parquet", economy)

@@ -195,7 +195,7 @@ def build_population(
     scale = np.where(existing, base, 1.0)
     n_active = 1 + np.minimum(rng.poisson(0.7 * (np.maximum(scale, 1.0) / 10.0) ** 0.8), 3000)
     n_active = np.where(existing, n_active, 1 + rng.poisson(0.15, n))
-    n_closed = np.where(existing, rng.poisson(1.0 + 0.3 * np.sqrt(np.maximum(scale, 1.0) / 10.0)), 0)
+    n_closed = np.where(existing, rng.poisson(1.6 + 0.3 * np.sqrt(np.maximum(scale, 1.0) / 10.0)), 0)
     years_sim = timeline.t_horizon / 12.0
     n_future = rng.poisson(0.02 * years_sim * n_active)
     pseudo_share = np.array([PSEUDO_SIRET_SUBCLASSES.get(c, 0.0) for c in subclass.tolist()])
