@@ -105,6 +105,11 @@ def run(
     )
     figures["report"] = report
     print(f"[{NAME}] report: {report['seconds']} s, peak RSS {report['peak_rss_mib']} MiB", flush=True)
+    # Parsing the national landing back takes longer than generating it: keep what was measured
+    # so far should it be interrupted (`--verify-only` then completes the record).
+    from tests.benchmarks.results import record
+
+    record(NAME, {**figures, "verify": "pending"})
     figures["verify"] = verify(workdir, verify_per_source)
     if not keep:
         shutil.rmtree(landing)
