@@ -33,19 +33,21 @@ def _parsed(path: Path, source: str) -> tuple[list[tuple[Any, ...]], list[tuple[
         con.close()
 
 
-def _with_blanks(text: str, separator: str) -> str:
+def _with_blanks(text: str, separator: str, quoting: str) -> str:
     """Each data line with blanks in one kind of place (the kinds in turn): a space or a tab at the
     start, at the end, before every separator or after it. One kind per line, so that a shortcut
-    missing any one of them leaves some line untrimmed."""
+    missing any one of them leaves some line untrimmed. Where every field is quoted (Diane), the
+    blanks go just inside the quotes, the only place they are allowed."""
+    q = '"' if quoting == "all" else ""
     kinds = [
-        lambda body: " " + body,
-        lambda body: body + "\t",
-        lambda body: body.replace(separator, "\t" + separator),
-        lambda body: body.replace(separator, separator + " "),
-        lambda body: "\t" + body,
-        lambda body: body + " ",
-        lambda body: body.replace(separator, " " + separator),
-        lambda body: body.replace(separator, separator + "\t"),
+        lambda body: q + " " + body[len(q) :],
+        lambda body: body[: len(body) - len(q)] + "\t" + q,
+        lambda body: body.replace(q + separator, "\t" + q + separator),
+        lambda body: body.replace(separator + q, separator + q + " "),
+        lambda body: q + "\t" + body[len(q) :],
+        lambda body: body[: len(body) - len(q)] + " " + q,
+        lambda body: body.replace(q + separator, " " + q + separator),
+        lambda body: body.replace(separator + q, separator + q + "\t"),
     ]
     lines = text.split("\n")
     for i in range(1, len(lines)):
@@ -61,11 +63,13 @@ def test_trimming_only_where_blanks_touch_a_separator_changes_nothing(source, tm
     fixture = RAW / OWN_FIXTURES[source][0]
     contract = get_contract(source)
     raw = fixture.read_bytes()
-    if raw.startswith(b"\xff\xfe"):
-        pytest.skip("UTF-16 fixture: blanks are inserted in the UTF-8 ones")
-    text = raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "cp1252")
+    utf16 = raw.startswith(b"\xff\xfe")  # Diane: blanks go in as UTF-16 too
+    text = raw.decode("utf-16" if utf16 else "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "cp1252")
+    blanked_text = _with_blanks(text, contract.dialect.separator, contract.dialect.quoting)
     blanked = tmp_path / fixture.name
-    blanked.write_text(_with_blanks(text, contract.dialect.separator), encoding="utf-8")
+    blanked.write_bytes(
+        b"\xff\xfe" + blanked_text.encode("utf-16-le") if utf16 else blanked_text.encode("utf-8")
+    )
 
     fast = _parsed(blanked, source)
     monkeypatch.setattr(parser, "_needs_trim_sql", lambda contract: "true")
