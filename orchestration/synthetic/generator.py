@@ -84,6 +84,7 @@ def _check_dirs(landing_dir: Path, truth_dir: Path) -> None:
         raise ValueError(f"the landing folder {landing} is not empty: generate into an empty folder")
 
 
+@system_allocator()  # Arrow through malloc for the whole run, so trimming reaches it
 def generate(
     tier: str,
     seed: int,
@@ -108,24 +109,6 @@ def generate(
     sources carry every line the earlier monthly files held, in delivery order; stock sources their
     state as of B, the headcount files with every month known by then (see writers/base.py).
     """
-    with system_allocator():
-        return _generate(
-            tier, seed, landing_dir, truth_dir, start, end, malformed_share, progress, horizon, backfill_until
-        )
-
-
-def _generate(
-    tier: str,
-    seed: int,
-    landing_dir: Path,
-    truth_dir: Path,
-    start: str | None,
-    end: str | None,
-    malformed_share: float | None,
-    progress: bool,
-    horizon: str | None,
-    backfill_until: str | None,
-) -> Summary:
     began = time.perf_counter()
     if tier not in TIERS:
         raise ValueError(f"unknown tier {tier!r} (known: {', '.join(TIERS)})")

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from orchestration.settings import load_settings
 from tests.benchmarks.bench_dbt import run_measured
+from tests.benchmarks.results import RESULTS, record
 
 NAME = "synth"
 SF = Path(sys.executable).parent / "sf"
@@ -107,8 +108,6 @@ def run(
     print(f"[{NAME}] report: {report['seconds']} s, peak RSS {report['peak_rss_mib']} MiB", flush=True)
     # Parsing the national landing back takes longer than generating it: keep what was measured
     # so far should it be interrupted (`--verify-only` then completes the record).
-    from tests.benchmarks.results import record
-
     record(NAME, {**figures, "verify": "pending"})
     figures["verify"] = verify(workdir, verify_per_source)
     if not keep:
@@ -159,8 +158,6 @@ def verify(workdir: Path, per_source: int | None = None) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from tests.benchmarks.results import record
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tier", default="national")
     parser.add_argument("--seed", type=int, default=42)
@@ -179,8 +176,6 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.verify_only:
-        from tests.benchmarks.results import RESULTS
-
         workdir = args.workdir or load_settings().data_dir / "bench" / args.tier / "synth"
         key = NAME if args.tier == "national" else f"{NAME}_{args.tier}"
         previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
