@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import codecs
 import itertools
-import zlib
+import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from isal import isal_zlib
 
 Column = pa.Array | str
 
@@ -31,8 +33,28 @@ def choose(codes: np.ndarray, labels: list[str] | np.ndarray) -> pa.Array:
     return pa.array(list(labels), type=pa.string()).take(pa.array(np.asarray(codes, dtype=np.int64)))
 
 
-def take(column: pa.Array, rows: np.ndarray) -> pa.Array:
-    return column.take(pa.array(np.asarray(rows, dtype=np.int64)))
+def take(column: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    rows = np.asarray(rows, dtype=np.int64)
+    if isinstance(column, pa.Array):
+        return column.take(pa.array(rows))
+    if not len(rows):
+        return pa.array([], column.type)
+    # pyarrow's take on a chunked array merges every chunk first (a copy of the whole column for a
+    # few rows): take from each chunk, then restore the requested order.
+    bounds = np.cumsum([0, *(len(chunk) for chunk in column.chunks)])
+    chunk = np.searchsorted(bounds, rows, side="right") - 1
+    by_chunk = np.argsort(chunk, kind="stable")
+    present = np.unique(chunk)
+    starts = np.searchsorted(chunk[by_chunk], present)
+    ends = np.r_[starts[1:], len(rows)]
+    pieces = [
+        column.chunk(int(c)).take(pa.array(rows[by_chunk[a:b]] - bounds[c]))
+        for c, a, b in zip(present.tolist(), starts.tolist(), ends.tolist(), strict=True)
+    ]
+    grouped = pa.concat_arrays(pieces)
+    restore = np.empty(len(rows), dtype=np.int64)
+    restore[by_chunk] = np.arange(len(rows))
+    return grouped.take(pa.array(restore))
 
 
 def integers(values: np.ndarray, width: int = 0) -> pa.Array:
@@ -121,7 +143,7 @@ def join(columns: list[Column], separator: str, n: int) -> pa.Array:
 
 
 CHUNK = 4 << 20
-# zlib releases the GIL: independent gzip members are compressed on both cores, and the finishing
+# ISA-L releases the GIL: independent gzip members are compressed on both cores, and the finishing
 # of compressed files (compress, write, close) runs in the background while the economy moves on.
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="synthetic-gzip")
 _FINISHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="synthetic-finish")
@@ -129,27 +151,40 @@ _PENDING: deque[Future] = deque()
 MAX_PENDING = 3  # bounds the memory held by pending payloads
 
 
+_PENDING_LOCK = threading.Lock()  # the writers' lanes submit from two threads
+
+
 def in_background(job: Callable[[], None]) -> Future:
     """Run `job` after every job submitted before it (file order is preserved)."""
-    while len(_PENDING) >= MAX_PENDING:
-        _PENDING.popleft().result()
-    future = _FINISHER.submit(job)
-    _PENDING.append(future)
-    return future
+    while True:
+        with _PENDING_LOCK:
+            if len(_PENDING) < MAX_PENDING:
+                future = _FINISHER.submit(job)
+                _PENDING.append(future)
+                return future
+            oldest = _PENDING.popleft()
+        oldest.result()  # outside the lock: the other lane may queue meanwhile
 
 
 def drain() -> None:
     """Wait for every background job (and re-raise the first failure)."""
-    while _PENDING:
-        _PENDING.popleft().result()
+    while True:
+        with _PENDING_LOCK:
+            if not _PENDING:
+                return
+            oldest = _PENDING.popleft()
+        oldest.result()
 
 
 def gzip_member(data: bytes | memoryview) -> bytes:
     """One complete gzip member (header with mtime 0, so identical input gives identical bytes).
 
     A file made of several members is a valid gzip file (RFC 1952), read whole by gzip readers.
+    ISA-L's level 0 is its fastest compression (not zlib's "stored"), five times as fast as zlib's
+    level 1; its levels 1 to 3 start from uninitialised hash tables, so the same input can give
+    other bytes from one run to the next (seen here: one member in 5,000).
     """
-    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+    compressor = isal_zlib.compressobj(0, isal_zlib.DEFLATED, 31)
     return compressor.compress(data) + compressor.flush()
 
 
@@ -204,6 +239,19 @@ class TextFile:
         # until the extract's batch is complete; `finish` is the closing mode to apply then.
         self.deferred = False
         self.finish = True
+        self._carry: bytearray | None = None  # compressed bytes not yet cut into a member (one_write)
+
+    @contextmanager
+    def one_write(self) -> Iterator[TextFile]:
+        """Writes inside the block are cut into gzip members as one write would be: a file built in
+        blocks of lines has the bytes of the same lines written at once, whatever the block size."""
+        self._carry = bytearray()
+        try:
+            yield self
+        finally:
+            carry, self._carry = self._carry, None
+            if carry:
+                self._compress(bytes(carry))
 
     def _write(self, data: bytes | memoryview) -> None:
         if self.encoding != "utf-8":  # lines are built in UTF-8 (pyarrow), then transcoded
@@ -214,6 +262,18 @@ class TextFile:
         if not self.compress:
             self._raw.write(data)
             return
+        if self._carry is not None:
+            self._carry += data
+            whole = len(self._carry) // CHUNK * CHUNK
+            if whole:
+                data = bytes(self._carry[:whole])
+                del self._carry[:whole]
+                self._compress(data)
+            return
+        self._compress(data)
+
+    def _compress(self, data: bytes | memoryview) -> None:
+        """Members of about 4 MB, compressed and appended to the file in the background."""
         pieces = [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]
 
         def job() -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +15,13 @@ from tqdm import tqdm
 from orchestration.synthetic import csvtext
 from orchestration.synthetic.dynamics import Economy
 from orchestration.synthetic.geography import Geography
-from orchestration.synthetic.memory import release_free_memory, system_allocator
+from orchestration.synthetic.memory import (
+    MEMORY_TRACE_VARIABLE,
+    MemoryTrace,
+    limit_heap_growth,
+    release_free_memory,
+    system_allocator,
+)
 from orchestration.synthetic.oracle import window_probabilities
 from orchestration.synthetic.population import build_population
 from orchestration.synthetic.reference import load_reference
@@ -58,6 +66,28 @@ WRITERS = (
     DianeWriter,
     BdfWriter,
 )
+
+# After each simulated month the writers run in two lanes side by side: their work is mostly
+# pyarrow and numpy, which release the GIL. Writers sharing a state object (AccountText and
+# AccountDebt, PartialActivity, Statements) stay in one lane; the lanes carry about the same work
+# at national scale. Each file is written by one writer, with its own randomness: the bytes do not
+# depend on how the lanes interleave.
+LANES = (
+    (
+        DebitWriter,
+        CotisationWriter,
+        DelaiWriter,
+        CcsfWriter,
+        ProcolWriter,
+        ApdemandeWriter,
+        ApconsoWriter,
+        RatiosInpiBceWriter,
+        DianeWriter,
+        BdfWriter,
+    ),
+    (SireneWriter, SireneUlWriter, SireneHistoWriter, EffectifWriter, EffectifEntWriter, PaydexWriter),
+)
+WRITER_ORDER = {cls.source: i for i, cls in enumerate(WRITERS)}
 
 
 @dataclass(frozen=True)
@@ -110,6 +140,7 @@ def generate(
     state as of B, the headcount files with every month known by then (see writers/base.py).
     """
     began = time.perf_counter()
+    limit_heap_growth()
     if tier not in TIERS:
         raise ValueError(f"unknown tier {tier!r} (known: {', '.join(TIERS)})")
     share = DEFAULT_MALFORMED_SHARE if malformed_share is None else float(malformed_share)
@@ -135,26 +166,46 @@ def generate(
     truth_dir.mkdir(parents=True, exist_ok=True)
     ctx = Context(economy, landing_dir, seed, share, config.gzip_sources, config)
     writers = [cls(ctx) for cls in WRITERS]
+    lanes = [[w for w in writers if type(w) in lane] for lane in LANES]
     months = tqdm(range(timeline.n_months), desc=f"synthetic {tier}", unit="month", disable=not progress)
-    for t in months:
-        economy.step()
-        for writer in writers:
-            writer.after_step(t)
-            if timeline.backfill and t == timeline.t_first:
-                writer.close_extract()
+    trace_file = os.environ.get(MEMORY_TRACE_VARIABLE)
+    with (
+        MemoryTrace(Path(trace_file) if trace_file else None) as trace,
+        ThreadPoolExecutor(len(lanes), thread_name_prefix="synthetic-lane") as pool,
+    ):
+
+        def run_lane(lane: int, t: int) -> None:
+            for writer in lanes[lane]:
+                trace.step(writer.source, t, lane)
+                writer.after_step(t)
+                if timeline.backfill and t == timeline.t_first:
+                    writer.close_extract()
+            trace.step("", t, lane)
+
+        for t in months:
+            trace.step("economy", t)
+            economy.step()
+            for future in [pool.submit(run_lane, lane, t) for lane in range(len(lanes))]:
+                future.result()
+            release_free_memory()
+
+        trace.step("finish")
+        csvtext.drain()  # every compressed file is complete
+        # The writers' caches (pre-rendered columns, stocks re-delivered whole) are not needed for
+        # the ground truth: freeing them first keeps the oracle below the simulation's peak.
+        writers.clear()
+        for lane in lanes:
+            lane.clear()
+        gc.collect()
         release_free_memory()
+        trace.step("truth")
+        window = window_probabilities(economy.drift_q, shocks.spiral_scale, economy.hazard_offset)
+        oracle = write_oracle(truth_dir / "oracle.parquet", economy, window)
+        write_companies(truth_dir / "entreprises.parquet", economy)
+        write_establishments(truth_dir / "etablissements.parquet", economy)
 
-    csvtext.drain()  # every compressed file is complete
-    # The writers' caches (pre-rendered columns, stocks re-delivered whole) are not needed for the
-    # ground truth: freeing them first keeps the oracle below the simulation's peak.
-    del writers
-    gc.collect()
-    release_free_memory()
-    window = window_probabilities(economy.drift_q, shocks.spiral_scale, economy.hazard_offset)
-    oracle = write_oracle(truth_dir / "oracle.parquet", economy, window)
-    write_companies(truth_dir / "entreprises.parquet", economy)
-    write_establishments(truth_dir / "etablissements.parquet", economy)
-
+    # Manifest entries in delivery order, then writer order (the lanes append them interleaved).
+    ctx.files.sort(key=lambda entry: (entry["batch"], WRITER_ORDER[entry["source"]]))
     by_source: dict[str, dict[str, int]] = {}
     for entry in ctx.files:
         stats = by_source.setdefault(entry["source"], {"files": 0, "data_lines": 0, "malformed_lines": 0})

@@ -134,14 +134,26 @@ def corrupt(rng: np.random.Generator, line: str, shape: LineShape) -> str:
     return broken if broken.strip() else "0"
 
 
-def inject(rng: np.random.Generator, lines: pa.Array, shape: LineShape, share: float) -> tuple[pa.Array, int]:
-    """Replace a binomial(n, share) sample of lines by broken ones; returns the lines and the count."""
-    n = len(lines)
+def draw(rng: np.random.Generator, n: int, share: float) -> np.ndarray:
+    """Positions (sorted) of the lines to break among n: a binomial(n, share) sample."""
     count = int(rng.binomial(n, share)) if share > 0 and n else 0
     if not count:
-        return lines, 0
-    chosen = np.sort(rng.choice(n, count, replace=False))
+        return np.zeros(0, dtype=np.int64)
+    return np.sort(rng.choice(n, count, replace=False))
+
+
+def break_lines(rng: np.random.Generator, lines: pa.Array, chosen: np.ndarray, shape: LineShape) -> pa.Array:
+    """Replace the lines at the sorted positions `chosen` by broken ones, in order (so a file
+    written in blocks, broken block after block, gets the bytes of the file broken at once)."""
+    if not len(chosen):
+        return lines
     broken = [corrupt(rng, line, shape) for line in lines.take(pa.array(chosen)).to_pylist()]
-    mask = np.zeros(n, dtype=bool)
+    mask = np.zeros(len(lines), dtype=bool)
     mask[chosen] = True
-    return pc.replace_with_mask(lines, pa.array(mask), pa.array(broken, type=pa.string())), count
+    return pc.replace_with_mask(lines, pa.array(mask), pa.array(broken, type=pa.string()))
+
+
+def inject(rng: np.random.Generator, lines: pa.Array, shape: LineShape, share: float) -> tuple[pa.Array, int]:
+    """Replace a binomial(n, share) sample of lines by broken ones; returns the lines and the count."""
+    chosen = draw(rng, len(lines), share)
+    return break_lines(rng, lines, chosen, shape), len(chosen)

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from orchestration.settings import load_settings
+from orchestration.synthetic.memory import MEMORY_TRACE_VARIABLE
 from tests.benchmarks.bench_dbt import run_measured
 from tests.benchmarks.results import RESULTS, record
 
@@ -47,7 +48,8 @@ def run(
     workdir.mkdir(parents=True)
     landing, truth = workdir / "landing", workdir / "synthetic"
     print(f"[{NAME}] tier {tier}, seed {seed}, in {workdir}", flush=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    trace = workdir / "memory_trace.json"  # the peak resident set of each writer (see synthetic.memory)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", MEMORY_TRACE_VARIABLE: str(trace)}
 
     command = [
         str(SF),
@@ -77,6 +79,8 @@ def run(
         "malformed_lines": counts["malformed_lines"],
         "oracle_rows": counts["oracle_rows"],
         "lines_per_second": round(counts["data_lines"] / generation["seconds"]),
+        # The five steps that rose highest, with their largest rise and its month index.
+        "memory_by_step": dict(list(json.loads(trace.read_text(encoding="utf-8")).items())[:5]),
         "landing_mib": _folder_mib(landing),
         "truth_mib": _folder_mib(truth),
         "landing_mib_by_source": {

@@ -22,6 +22,7 @@ from orchestration.synthetic.identifiers import luhn_valid
 from orchestration.synthetic.layouts import SIRENE_GEO_HEADER, SIRENE_UL_HEADER, check_insee_header
 from orchestration.synthetic.oracle import window_probabilities
 from orchestration.synthetic.sectors import EXCLUDED_CATEGORIES
+from orchestration.synthetic.writers import base, insee_common
 from tests.conftest import shared_path
 
 SHORT = {"start": "2021-01", "end": "2021-04"}
@@ -313,10 +314,23 @@ def test_gzip_stocks_hold_the_plain_content(
     """Compressed stocks reuse unchanged gzip members from one month to the next: the text must be the
     plain one, except for the broken lines (drawn elsewhere), and it must parse the same way."""
     landing, truth = short_run
+    # Small blocks and slices, so that exports and stocks are built in several pieces here too.
+    monkeypatch.setattr(base, "BLOCK_ROWS", 500)
+    monkeypatch.setattr(insee_common, "_SLICE_ROWS", 64)
     packed = dataclasses.replace(
         TIERS["tiny"],
         name="tinygz",
-        gzip_sources=("sirene", "sirene_ul", "sirene_histo", "cotisation", "apconso", "paydex", "diane"),
+        gzip_sources=(
+            "sirene",
+            "sirene_ul",
+            "sirene_histo",
+            "cotisation",
+            "apconso",
+            "apdemande",
+            "ratios_inpi_bce",
+            "paydex",
+            "diane",
+        ),
     )
     monkeypatch.setitem(TIERS, "tinygz", packed)
     gz_landing, gz_truth = _generate(tmp_path / "gz", seed=11, tier="tinygz")

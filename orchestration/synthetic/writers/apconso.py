@@ -52,25 +52,32 @@ class ApconsoWriter(DgefpWriter):
         order = np.argsort(claims["claimed"], kind="stable")
         order = order[claims["claimed"][order] < t]
         first = self.timeline.first_days
-        if self.old_formats(t):
-            month = claims["month"][order].astype(np.int64)
-            mois = quoted(csvtext.mapped(month, lambda m: first[m].item().strftime("%m/%Y")))
-        else:
-            iso = pa.concat_arrays(self._mois) if self._mois else pa.array([], pa.string())
-            self._mois = [iso]
-            mois = csvtext.take(iso, order)
-        prefix = pa.concat_arrays(self._prefix) if self._prefix else pa.array([], pa.string())
-        self._prefix = [prefix]
-        columns = [csvtext.take(prefix, order), mois]
+        old_formats = self.old_formats(t)
+        # The cached texts stay in their monthly chunks: merging them would copy the whole cache.
+        prefix = pa.chunked_array(self._prefix, pa.string())
+        iso = pa.chunked_array(self._mois, pa.string())
         header = list(self._header)
-        if self.timeline.index(t) >= EXTRA_COLUMNS_FROM:
-            requests = self.activity.table("requests")
-            est = requests["establishment"][claims["request"][order].astype(np.int64)].astype(np.int64)
-            columns.append(csvtext.take(self._dep, self.economy.pop.establishments.company[est]))
+        extra = self.timeline.index(t) >= EXTRA_COLUMNS_FROM
+        if extra:
             header.append("DEP")
-        lines = csvtext.join(columns, ",", len(order))
+            requests = self.activity.table("requests")
+            companies = self.economy.pop.establishments.company
+
+        def block(a: int, b: int) -> pa.Array:
+            rows = order[a:b]
+            if old_formats:
+                month = claims["month"][rows].astype(np.int64)
+                mois = quoted(csvtext.mapped(month, lambda m: first[m].item().strftime("%m/%Y")))
+            else:
+                mois = csvtext.take(iso, rows)
+            columns = [csvtext.take(prefix, rows), mois]
+            if extra:
+                est = requests["establishment"][claims["request"][rows].astype(np.int64)].astype(np.int64)
+                columns.append(csvtext.take(self._dep, companies[est]))
+            return csvtext.join(columns, ",", len(rows))
+
         handle = self.open(t, header, quote_header=True)
-        self.write(handle, lines, rng)
+        self.write_blocks(handle, len(order), block, rng)
         self.close(handle)
 
     def _format_new(self, claims: dict[str, np.ndarray], rng: np.random.Generator) -> None:

@@ -55,30 +55,35 @@ class ApdemandeWriter(DgefpWriter):
         amount = np.bincount(request, weights=claims["amount"][received], minlength=n_req)
         people = np.zeros(n_req, np.int64)
         np.maximum.at(people, request, claims["people"][received].astype(np.int64))
-        cached = {name: pa.concat_arrays(parts) for name, parts in self._cache.items()}
-        self._cache = {name: [array] for name, array in cached.items()}
-        prefix = (
-            self._prefix(requests, shown, old=True) if self.old_formats(t) else cached["prefix"].take(shown)
-        )
-        totals = csvtext.join(
-            [
-                csvtext.euros(hours[shown], "."),
-                float_integers(people[shown]),
-                csvtext.euros(amount[shown], "."),
-            ],
-            ",",
-            len(shown),
-        )
-        parts = [prefix, totals, cached["suffix"].take(shown)]
+        # The cached texts stay in their chunks: merging them would copy the whole cache.
+        cached = {name: pa.chunked_array(parts, pa.string()) for name, parts in self._cache.items()}
+        old = self.old_formats(t)
         header = list(self._header)
-        if self.timeline.index(t) >= EXTRA_COLUMNS_FROM:
+        extra = self.timeline.index(t) >= EXTRA_COLUMNS_FROM
+        if extra:
             header += _EXTRA
-            parts.append(cached["extra"].take(shown))
-        lines = csvtext.join(parts, ",", len(shown))
+
+        def block(a: int, b: int) -> pa.Array:
+            rows = shown[a:b]
+            prefix = self._prefix(requests, rows, old=True) if old else csvtext.take(cached["prefix"], rows)
+            totals = csvtext.join(
+                [
+                    csvtext.euros(hours[rows], "."),
+                    float_integers(people[rows]),
+                    csvtext.euros(amount[rows], "."),
+                ],
+                ",",
+                len(rows),
+            )
+            parts = [prefix, totals, csvtext.take(cached["suffix"], rows)]
+            if extra:
+                parts.append(csvtext.take(cached["extra"], rows))
+            return csvtext.join(parts, ",", len(rows))
+
         handle = self.open(t, header, quote_header=True)
         if rng.random() < 0.1:
             handle.write_blank()
-        self.write(handle, lines, rng)
+        self.write_blocks(handle, len(shown), block, rng)
         self.close(handle)
 
     def _format_new(self, requests: dict[str, np.ndarray]) -> None:

@@ -14,6 +14,7 @@ once the writers have handled month B (`close_extract`).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from orchestration.synthetic.dynamics import Economy
 from orchestration.synthetic.tiers import Tier
 from orchestration.synthetic.timeline import batch_key
 
+BLOCK_ROWS = 200_000  # lines built at once by `write_blocks` (tiny and demo exports: one block)
 URSSAF_LOWER_CASE_FROM = 2023 * 12  # URSSAF file names were capitalised before 2023
 LATE_SHARE = 0.04  # monthly deliveries that miss their batch and arrive with the next one
 _LATE = 90  # rng purpose of the lateness draw
@@ -127,6 +129,28 @@ class Writer:
         lines, count = malformed.inject(rng, lines, handle.shape, self.ctx.malformed_share)
         handle.write_lines(lines)
         handle.injected += count
+
+    def write_blocks(
+        self,
+        handle: TextFile,
+        n: int,
+        block: Callable[[int, int], pa.Array],
+        rng: np.random.Generator,
+        rows: int | None = None,
+    ) -> None:
+        """Write n lines built `rows` at a time by `block(a, b)` (lines a to b): a national export
+        built whole, then broken, then encoded, would hold several copies of itself. The broken
+        lines are drawn over the whole file first, so the bytes are those `write` gives all the
+        lines at once."""
+        rows = rows or BLOCK_ROWS
+        chosen = malformed.draw(rng, n, self.ctx.malformed_share)
+        with handle.one_write():
+            for a in range(0, n, rows):
+                b = min(n, a + rows)
+                lo, hi = np.searchsorted(chosen, [a, b])
+                lines = malformed.break_lines(rng, block(a, b), chosen[lo:hi] - a, handle.shape)
+                handle.write_lines(lines)
+        handle.injected += len(chosen)
 
     def close(self, handle: TextFile, finish: bool = True) -> None:
         """Record the file in the manifest; `finish=False` when a background job closes it. A file of

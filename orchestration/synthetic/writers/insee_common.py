@@ -3,6 +3,7 @@ timestamps, and the static/dynamic split that lets a monthly stock be rebuilt ch
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -11,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from orchestration.synthetic import csvtext, malformed
+from orchestration.synthetic.csvtext import TextFile
 from orchestration.synthetic.dynamics import Economy
 from orchestration.synthetic.timeline import Timeline, month_start_days
 from orchestration.synthetic.writers.base import Writer
@@ -20,6 +22,7 @@ _BAND_FLOORS = np.array([0, 1, 3, 6, 10, 20, 50, 100, 200, 250, 500, 1000, 2000,
 _BAND_CODES = np.array(
     ["00", "01", "02", "03", "11", "12", "21", "22", "31", "32", "41", "42", "51", "52", "53"]
 )
+_SLICE_ROWS = 65_536  # rows of a stock rendered and compressed at once (a multiple of the block)
 REFRESH_MONTH = 9  # INSEE refreshes the bands once a year (October), with the previous year's data
 
 
@@ -172,44 +175,53 @@ class InseeStockWriter(Writer):
         count = int(rng.binomial(len(shown), share)) if share > 0 and len(shown) else 0
         count = min(count, len(candidates))
         bad = np.sort(rng.choice(candidates, count, replace=False)) if count else np.zeros(0, dtype=np.int64)
-        lines = self.layout.lines(rows, render(rows), trailing)
         shape = malformed.line_shape(self.contract, header)
-        if count:
-            position = np.searchsorted(rows, bad)
-            broken = [
-                malformed.corrupt(rng, line, shape) for line in lines.take(pa.array(position)).to_pylist()
-            ]
-            mask = np.zeros(len(rows), dtype=bool)
-            mask[position] = True
-            lines = pc.replace_with_mask(lines, pa.array(mask), pa.array(broken, type=pa.string()))
+        position = np.searchsorted(rows, bad)
+
+        def lines(a: int, b: int) -> pa.Array:
+            """Lines of rows[a:b], broken where drawn (in file order: the rng's sequence is fixed)."""
+            part = self.layout.lines(rows[a:b], render(rows[a:b]), trailing)
+            lo, hi = np.searchsorted(position, [a, b])
+            return malformed.break_lines(rng, part, position[lo:hi] - a, shape)
 
         handle = self.open(t, header)
         handle.injected = count
         if not compressed:
-            handle.write_lines(lines)
+            handle.write_lines(lines(0, len(rows)))
             self.close(handle)
             return
-        data, offsets = csvtext.payload(lines, self.terminator)
-        block = rows // self.block_rows
-        starts = np.flatnonzero(np.r_[True, np.diff(block) != 0]) if len(rows) else np.zeros(0, np.int64)
-        ends = np.r_[starts[1:], len(rows)].astype(np.int64) if len(rows) else starts
         handle.lines = len(shown)
         self._previous = {name: values.copy() for name, values in state.items()}
         self._previous_bad = bad
         self._previous_width = trailing
         self.close(handle, finish=False)  # manifest entry now, in delivery order
+        for b in np.nonzero(dirty)[0].tolist():
+            self._blocks.pop(b, None)
+        # The rewritten rows a slice at a time (cut between blocks), each compressed in the background:
+        # a national stock rewritten whole would otherwise hold its lines and their bytes at once.
+        block = rows // self.block_rows
+        starts = np.flatnonzero(np.r_[True, np.diff(block) != 0]) if len(rows) else np.zeros(0, np.int64)
+        cuts = [*starts[:: max(1, _SLICE_ROWS // self.block_rows)].tolist(), len(rows)]
+        for a, b in itertools.pairwise(cuts):
+            self._compress_slice(block[a:b], lines(a, b))
+        self._job = csvtext.in_background(lambda: self._write_blocks(handle))
 
-        def finish() -> None:
-            keep_alive = lines  # noqa: F841 - the payload is a view on this array's buffer
+    def _compress_slice(self, block: np.ndarray, lines: pa.Array) -> None:
+        """Store the gzip member of each block of these lines (consecutive rows), in the background."""
+        starts = np.flatnonzero(np.r_[True, np.diff(block) != 0])
+        ends = np.r_[starts[1:], len(block)]
+
+        def job() -> None:
+            data, offsets = csvtext.payload(lines, self.terminator)
             members = csvtext.gzip_members(
                 [data[offsets[a] : offsets[b]] for a, b in zip(starts, ends, strict=True)]
             )
-            for b in np.nonzero(dirty)[0].tolist():
-                self._blocks.pop(b, None)
             for b, member in zip(block[starts].tolist(), members, strict=True):
                 self._blocks[b] = member
-            for b in sorted(self._blocks):  # block by block: no copy of the whole file in memory
-                handle.write_raw(self._blocks[b])
-            handle.close_raw()
 
-        self._job = csvtext.in_background(finish)
+        csvtext.in_background(job)
+
+    def _write_blocks(self, handle: TextFile) -> None:
+        for b in sorted(self._blocks):  # block by block: no copy of the whole file in memory
+            handle.write_raw(self._blocks[b])
+        handle.close_raw()

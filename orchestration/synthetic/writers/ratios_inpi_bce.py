@@ -70,11 +70,14 @@ class RatiosInpiBceWriter(Writer):
         self._format_public(t)
         if self.superseded(t):  # a later export holds every statement (formatted above)
             return
-        lines = pa.concat_arrays(self._lines) if self._lines else pa.array([], pa.string())
+        # The formatted lines stay in their chunks (merging them would copy them all); the export
+        # takes them in key order a block at a time.
+        lines = pa.chunked_array(self._lines, pa.string())
         keys = np.concatenate(self._keys) if self._keys else np.zeros(0, np.int64)
-        self._lines, self._keys = [lines], [keys]
+        self._keys = [keys]
+        order = np.argsort(keys, kind="stable")
         handle = self.open(t, self.header, bom=rng.random() < 0.5)
-        self.write(handle, lines.take(pa.array(np.argsort(keys, kind="stable"))), rng)
+        self.write_blocks(handle, len(order), lambda a, b: csvtext.take(lines, order[a:b]), rng)
         self.close(handle)
 
     def _format_public(self, t: int) -> None:
