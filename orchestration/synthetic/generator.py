@@ -70,23 +70,17 @@ WRITERS = (
 # After each simulated month the writers run in two lanes side by side: their work is mostly
 # pyarrow and numpy, which release the GIL. Writers sharing a state object (AccountText and
 # AccountDebt, PartialActivity, Statements) stay in one lane; the lanes carry about the same work
-# at national scale. Each file is written by one writer, with its own randomness: the bytes do not
-# depend on how the lanes interleave.
-LANES = (
-    (
-        DebitWriter,
-        CotisationWriter,
-        DelaiWriter,
-        CcsfWriter,
-        ProcolWriter,
-        ApdemandeWriter,
-        ApconsoWriter,
-        RatiosInpiBceWriter,
-        DianeWriter,
-        BdfWriter,
-    ),
-    (SireneWriter, SireneUlWriter, SireneHistoWriter, EffectifWriter, EffectifEntWriter, PaydexWriter),
+# at national scale (the INSEE stocks, the headcounts and paydex against the others). Each file is
+# written by one writer, with its own randomness: the bytes do not depend on how lanes interleave.
+INSEE_LANE = (
+    SireneWriter,
+    SireneUlWriter,
+    SireneHistoWriter,
+    EffectifWriter,
+    EffectifEntWriter,
+    PaydexWriter,
 )
+LANES = (tuple(w for w in WRITERS if w not in INSEE_LANE), INSEE_LANE)
 WRITER_ORDER = {cls.source: i for i, cls in enumerate(WRITERS)}
 
 

@@ -78,13 +78,6 @@ def test_take_from_chunks_keeps_the_requested_order() -> None:
     assert csvtext.take(pa.chunked_array([], pa.string()), np.zeros(0, np.int64)).to_pylist() == []
 
 
-def test_every_writer_runs_in_exactly_one_lane() -> None:
-    from orchestration.synthetic.generator import LANES, WRITERS
-
-    in_lanes = [cls for lane in LANES for cls in lane]
-    assert sorted(c.__name__ for c in in_lanes) == sorted(c.__name__ for c in WRITERS)
-
-
 def test_memory_trace_charges_a_rise_to_the_step_running(tmp_path: Path) -> None:
     import json
     import time
