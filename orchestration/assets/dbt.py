@@ -2,7 +2,8 @@
 
 The publication models (tag `publication`) read the model's scores, which are produced by a
 Python asset that itself reads the marts: they form a second dbt asset definition so that the
-asset graph stays acyclic at the op level.
+asset graph stays acyclic at the op level (and a full refresh of the panel never touches the
+published lists).
 """
 
 from collections.abc import Mapping
@@ -38,6 +39,18 @@ class SignauxFaiblesTranslator(DagsterDbtTranslator):
 
 translator = SignauxFaiblesTranslator()
 
+# Unit tests check the SQL, not the data: they run in CI (tests/integration/test_dbt_unit_tests.py),
+# not at every materialization, where those on an incremental model's existing table (`this`) would
+# fail on a first build.
+BUILD = ["build", "--exclude-resource-type", "unit_test"]
+
+
+class PanelBuild(dg.Config):
+    """The feature panel is incremental by month: a run rebuilds only the months whose labels can
+    have changed. A full refresh rebuilds every month (needed after a change of the panel's code)."""
+
+    full_refresh: bool = False
+
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
@@ -46,9 +59,10 @@ translator = SignauxFaiblesTranslator()
     exclude="tag:publication",
     name="dbt_panel",
 )
-def dbt_panel(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_panel(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: PanelBuild):
     """Seeds, staging, intermediate and marts (the feature panel and the target)."""
-    yield from dbt.cli(["build"], context=context).stream()
+    arguments = [*BUILD, "--full-refresh"] if config.full_refresh else BUILD
+    yield from dbt.cli(arguments, context=context).stream()
 
 
 @dbt_assets(
@@ -60,4 +74,4 @@ def dbt_panel(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 )
 def dbt_publication(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """The published detection lists (incremental: published rows are never rewritten)."""
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(BUILD, context=context).stream()

@@ -83,11 +83,13 @@ def run_dbt(arguments: list[str], warehouse: Path, workdir: Path) -> subprocess.
     return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
 
 
-def build_panel(warehouse: Path, workdir: Path, select: str = f"+{PANEL}") -> None:
-    """dbt build of the panel and its parents (seeds included, data and unit tests excluded)."""
-    done = run_dbt(
-        ["build", "--select", select, "--exclude-resource-type", "test", "unit_test"], warehouse, workdir
-    )
+def build_panel(
+    warehouse: Path, workdir: Path, select: str = f"+{PANEL}", full_refresh: bool = False
+) -> None:
+    """dbt build of the panel and its parents (seeds included, data and unit tests excluded);
+    incremental when the panel already exists, unless `full_refresh`."""
+    arguments = ["build", "--select", select, "--exclude-resource-type", "test", "unit_test"]
+    done = run_dbt([*arguments, "--full-refresh"] if full_refresh else arguments, warehouse, workdir)
     if done.returncode != 0:
         raise RuntimeError(f"dbt build failed on {warehouse}:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}")
 

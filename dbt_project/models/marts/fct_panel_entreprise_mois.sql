@@ -1,3 +1,10 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='periode',
+    on_schema_change='fail',
+    post_hook=["{{ panel_limite_observation_courante() }}", "{{ panel_ouverture_courante() }}"],
+) }}
 {#-
   Grain: one row per company (siren) and month m with an active establishment on the last day of m,
   from var('debut_panel'). Every value is point in time: it uses only records available at the end
@@ -5,20 +12,14 @@
   layer; this model assembles them, applies the structural zeros and "has data" indicators of
   §4.3 (never a silent zero), computes the cross-theme ratios and the target (§2).
   Feature list: seeds/feature_dictionary.csv (the model reads its inputs from it).
+
+  Incremental by month: the features of a month never change once it has passed (point in time),
+  only its labels do. A run rebuilds, whole, the months whose labels can have changed (see
+  `recalcul`); `dbt build --full-refresh` (or a change of the panel's code) rebuilds every month.
 -#}
 {%- set etp = 151.67 -%}
 
-with perimetre as (
-    select *
-    from {{ ref('int_perimetre_effectif_mois') }}
-    where periode >= cast('{{ var("debut_panel") }}' as date)
-),
-
-entreprises as (
-    select * from {{ ref('int_entreprise_caracteristiques') }}
-),
-
-extraction_procol as (
+with extraction_procol as (
     -- E: month the proceedings extract was received; L = E - g - 18 (model.md §2.3)
     select
         {{ batch_month('max(batch_key)') }} as mois_extraction,
@@ -26,6 +27,50 @@ extraction_procol as (
              - to_months({{ var('marge_declaration_mois') }} + 18) as date) as limite_observation
     from {{ source('raw', 'files') }}
     where source = 'procol' and applied and batch_key <= '{{ var("as_of_batch") }}'
+),
+{%- if is_incremental() %}
+
+ouvertures_modifiees as (
+    -- companies already in the panel whose first opening appeared, moved or disappeared: their
+    -- labels change from 18 months before the earlier of the two opening months
+    select min(cast(least(
+        coalesce(date_trunc('month', a.date_premiere_ouverture), n.mois_premiere_ouverture),
+        coalesce(n.mois_premiere_ouverture, date_trunc('month', a.date_premiere_ouverture))
+    ) - interval 18 month as date)) as debut
+    from (select distinct siren, date_premiere_ouverture, ouverture_imputee from {{ this }}) as a
+    left join {{ ref('int_ouverture_procol') }} as n on n.siren = a.siren
+    where a.date_premiere_ouverture is distinct from n.date_premiere_ouverture
+       or a.ouverture_imputee is distinct from coalesce(n.ouverture_imputee, false)
+),
+
+recalcul as (
+    -- First month to rebuild: the month after the stored observation limit L or after the new
+    -- one (labels are defined up to L; L moves back only when building as of an earlier batch),
+    -- the first month not yet in the panel, or the first month touched by a changed opening.
+    -- Every month when no extract had been received before (stored L null).
+    select least(
+        coalesce(
+            (select cast(max(limite_observation) + interval 1 month as date) from {{ this }}),
+            cast('{{ var("debut_panel") }}' as date)
+        ),
+        (select cast(limite_observation + interval 1 month as date) from extraction_procol),
+        (select cast(max(periode) + interval 1 month as date) from {{ this }}),
+        (select debut from ouvertures_modifiees)
+    ) as debut
+),
+{%- endif %}
+
+perimetre as (
+    select *
+    from {{ ref('int_perimetre_effectif_mois') }}
+    where periode >= cast('{{ var("debut_panel") }}' as date)
+    {%- if is_incremental() %}
+      and periode >= (select debut from recalcul)
+    {%- endif %}
+),
+
+entreprises as (
+    select * from {{ ref('int_entreprise_caracteristiques') }}
 ),
 
 activite_partielle as (

@@ -1,0 +1,43 @@
+{#-
+  Post-hooks of the incremental panel. The rows of the months a run did not rebuild keep their
+  features (point in time) and their labels (the months whose labels could change were rebuilt,
+  see `recalcul` in the model), but they also repeat two facts that are not point in time and are
+  brought up to date here: the observation limit L and the company's first opening.
+-#}
+
+{#- The last month is rebuilt whenever L changes, so its rows carry the current L. -#}
+{% macro panel_limite_observation_courante() -%}
+{%- if is_incremental() -%}
+update {{ this }}
+set limite_observation = dernier_mois.limite
+from (
+    select max(limite_observation) as limite
+    from {{ this }}
+    where periode = (select max(periode) from {{ this }})
+) as dernier_mois
+where limite_observation is distinct from dernier_mois.limite
+{%- else -%}
+select 1
+{%- endif -%}
+{%- endmacro %}
+
+{% macro panel_ouverture_courante() -%}
+{%- if is_incremental() -%}
+update {{ this }}
+set date_premiere_ouverture = modifiee.nouvelle_date,
+    ouverture_imputee = modifiee.nouvelle_imputee
+from (
+    select
+        a.siren as siren_modifiee,
+        n.date_premiere_ouverture as nouvelle_date,
+        coalesce(n.ouverture_imputee, false) as nouvelle_imputee
+    from (select distinct siren, date_premiere_ouverture, ouverture_imputee from {{ this }}) as a
+    left join {{ ref('int_ouverture_procol') }} as n on n.siren = a.siren
+    where a.date_premiere_ouverture is distinct from n.date_premiere_ouverture
+       or a.ouverture_imputee is distinct from coalesce(n.ouverture_imputee, false)
+) as modifiee
+where siren = modifiee.siren_modifiee
+{%- else -%}
+select 1
+{%- endif -%}
+{%- endmacro %}
