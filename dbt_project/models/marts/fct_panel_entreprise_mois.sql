@@ -28,7 +28,21 @@ with extraction_procol as (
     from {{ source('raw', 'files') }}
     where source = 'procol' and applied and batch_key <= '{{ var("as_of_batch") }}'
 ),
+
+chargements as (
+    -- the last file loaded when the row is computed (lineage; see `recalcul`)
+    select max(load_seq) as dernier_chargement from {{ source('raw', 'files') }}
+),
 {%- if is_incremental() %}
+
+fichiers_nouveaux as (
+    -- files loaded since the last build: a file dropped into an old batch folder changes the state
+    -- as of that batch, so the months from that batch on are rebuilt
+    select {{ batch_month('min(batch_key)') }} as debut
+    from {{ source('raw', 'files') }}
+    where load_seq > (select max(dernier_chargement) from {{ this }})
+      and batch_key <= '{{ var("as_of_batch") }}'
+),
 
 ouvertures_modifiees as (
     -- companies already in the panel whose first opening appeared, moved or disappeared: their
@@ -46,7 +60,8 @@ ouvertures_modifiees as (
 recalcul as (
     -- First month to rebuild: the month after the stored observation limit L or after the new
     -- one (labels are defined up to L; L moves back only when building as of an earlier batch),
-    -- the first month not yet in the panel, or the first month touched by a changed opening.
+    -- the first month not yet in the panel, the first month touched by a changed opening, or the
+    -- batch of the oldest file loaded since the last build (a new month's files are its own batch).
     -- Every month when no extract had been received before (stored L null).
     select least(
         coalesce(
@@ -55,7 +70,8 @@ recalcul as (
         ),
         (select cast(limite_observation + interval 1 month as date) from extraction_procol),
         (select cast(max(periode) + interval 1 month as date) from {{ this }}),
-        (select debut from ouvertures_modifiees)
+        (select debut from ouvertures_modifiees),
+        (select debut from fichiers_nouveaux)
     ) as debut
 ),
 {%- endif %}
@@ -114,6 +130,7 @@ select
         else 0
     end as cible,
     x.limite_observation,
+    c.dernier_chargement,
     b.source_bilan,
 
     -- theme sante_financiere (model.md §4.4): statements N and N-1 usable at m
@@ -207,6 +224,7 @@ from perimetre as p
 -- the company's Sirene attributes as known at the end of m (model.md §3.1)
 inner join entreprises as e on e.siren = p.siren and {{ version_valide('e', 'p.periode') }}
 cross join extraction_procol as x
+cross join chargements as c
 left join {{ ref('int_ouverture_procol') }} as o on o.siren = p.siren
 left join {{ ref('int_dette_sociale_siren_mois') }} as u on u.siren = p.siren and u.periode = p.periode
 left join {{ ref('int_retards_paiement_siren_mois') }} as r on r.siren = p.siren and r.periode = p.periode
