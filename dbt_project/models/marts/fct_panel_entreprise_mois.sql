@@ -3,6 +3,7 @@
     incremental_strategy='delete+insert',
     unique_key='periode',
     on_schema_change='fail',
+    full_refresh=(var('as_of_batch') != '9999') or none,
     post_hook=["{{ panel_limite_observation_courante() }}", "{{ panel_ouverture_courante() }}"],
 ) }}
 {#-
@@ -16,6 +17,8 @@
   Incremental by month: the features of a month never change once it has passed (point in time),
   only its labels do. A run rebuilds, whole, the months whose labels can have changed (see
   `recalcul`); `dbt build --full-refresh` (or a change of the panel's code) rebuilds every month.
+  A build as of an earlier batch (var as_of_batch) is always from scratch: the months after that
+  batch would otherwise be left as they were.
 -#}
 {%- set etp = 151.67 -%}
 
