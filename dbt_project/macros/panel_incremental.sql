@@ -21,22 +21,28 @@ select 1
 {%- endif -%}
 {%- endmacro %}
 
-{% macro panel_ouverture_courante() -%}
-{%- if is_incremental() -%}
-update {{ this }}
-set date_premiere_ouverture = modifiee.nouvelle_date,
-    ouverture_imputee = modifiee.nouvelle_imputee
-from (
+{#- Companies already in the panel whose first opening appeared, moved or disappeared since it was
+    built: the stored and the current opening. -#}
+{% macro ouvertures_modifiees() -%}
     select
-        a.siren as siren_modifiee,
+        a.siren,
+        a.date_premiere_ouverture as ancienne_date,
         n.date_premiere_ouverture as nouvelle_date,
+        n.mois_premiere_ouverture as nouveau_mois,
         coalesce(n.ouverture_imputee, false) as nouvelle_imputee
     from (select distinct siren, date_premiere_ouverture, ouverture_imputee from {{ this }}) as a
     left join {{ ref('int_ouverture_procol') }} as n on n.siren = a.siren
     where a.date_premiere_ouverture is distinct from n.date_premiere_ouverture
        or a.ouverture_imputee is distinct from coalesce(n.ouverture_imputee, false)
-) as modifiee
-where siren = modifiee.siren_modifiee
+{%- endmacro %}
+
+{% macro panel_ouverture_courante() -%}
+{%- if is_incremental() -%}
+update {{ this }}
+set date_premiere_ouverture = modifiee.nouvelle_date,
+    ouverture_imputee = modifiee.nouvelle_imputee
+from ({{ ouvertures_modifiees() }}) as modifiee
+where siren = modifiee.siren
 {%- else -%}
 select 1
 {%- endif -%}

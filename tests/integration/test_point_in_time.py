@@ -60,21 +60,26 @@ def same(a: object, b: object) -> bool:
     return a == b
 
 
-def differences(full: dict[str, tuple], truncated: dict[str, tuple], columns: list[str]) -> list[str]:
+def differences(
+    full: dict, other: dict, columns: list[str], names: tuple[str, str] = ("full", "truncated")
+) -> list[str]:
+    """Rows present in one build only, then for each column the rows whose values differ (beyond
+    float noise); `full` and `other` map a row key to the values of `columns`."""
     problems = []
-    only_full = sorted(full.keys() - truncated.keys())
-    only_truncated = sorted(truncated.keys() - full.keys())
-    if only_full or only_truncated:
+    first, second = names
+    only_full = sorted(full.keys() - other.keys())
+    only_other = sorted(other.keys() - full.keys())
+    if only_full or only_other:
         problems.append(
-            f"rows: {len(only_full)} siren only in the full build (e.g. {only_full[:EXAMPLES]}), "
-            f"{len(only_truncated)} only in the truncated build (e.g. {only_truncated[:EXAMPLES]})"
+            f"rows: {len(only_full)} only in the {first} build (e.g. {only_full[:EXAMPLES]}), "
+            f"{len(only_other)} only in the {second} build (e.g. {only_other[:EXAMPLES]})"
         )
-    common = sorted(full.keys() & truncated.keys())
+    common = sorted(full.keys() & other.keys())
     for i, column in enumerate(columns):
-        bad = [s for s in common if not same(full[s][i], truncated[s][i])]
+        bad = [s for s in common if not same(full[s][i], other[s][i])]
         if bad:
             examples = ", ".join(
-                f"{s}: full={full[s][i]!r} truncated={truncated[s][i]!r}" for s in bad[:EXAMPLES]
+                f"{s}: {first}={full[s][i]!r} {second}={other[s][i]!r}" for s in bad[:EXAMPLES]
             )
             problems.append(f"{column}: {len(bad)}/{len(common)} rows differ ({examples})")
     return problems

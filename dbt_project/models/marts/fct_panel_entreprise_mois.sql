@@ -48,16 +48,10 @@ fichiers_nouveaux as (
 ),
 
 ouvertures_modifiees as (
-    -- companies already in the panel whose first opening appeared, moved or disappeared: their
-    -- labels change from 18 months before the earlier of the two opening months
-    select min(cast(least(
-        coalesce(date_trunc('month', a.date_premiere_ouverture), n.mois_premiere_ouverture),
-        coalesce(n.mois_premiere_ouverture, date_trunc('month', a.date_premiere_ouverture))
-    ) - interval 18 month as date)) as debut
-    from (select distinct siren, date_premiere_ouverture, ouverture_imputee from {{ this }}) as a
-    left join {{ ref('int_ouverture_procol') }} as n on n.siren = a.siren
-    where a.date_premiere_ouverture is distinct from n.date_premiere_ouverture
-       or a.ouverture_imputee is distinct from coalesce(n.ouverture_imputee, false)
+    -- companies whose first opening appeared, moved or disappeared: their labels change from 18
+    -- months before the earlier of the two opening months
+    select min(cast(least(date_trunc('month', ancienne_date), nouveau_mois) - interval 18 month as date)) as debut
+    from ({{ ouvertures_modifiees() }})
 ),
 
 recalcul as (
