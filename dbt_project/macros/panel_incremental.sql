@@ -25,7 +25,7 @@ select 1
     built: the stored and the current opening. -#}
 {% macro ouvertures_modifiees() -%}
     select
-        a.siren,
+        a.siren as siren_modifiee,
         a.date_premiere_ouverture as ancienne_date,
         n.date_premiere_ouverture as nouvelle_date,
         n.mois_premiere_ouverture as nouveau_mois,
@@ -42,7 +42,7 @@ update {{ this }}
 set date_premiere_ouverture = modifiee.nouvelle_date,
     ouverture_imputee = modifiee.nouvelle_imputee
 from ({{ ouvertures_modifiees() }}) as modifiee
-where siren = modifiee.siren
+where siren = modifiee.siren_modifiee
 {%- else -%}
 select 1
 {%- endif -%}
