@@ -11,8 +11,8 @@
       and (_valid_to_batch is null or _valid_to_batch > '{{ var("as_of_batch") }}')
 {%- endmacro %}
 
-{% macro flux_state(table_name, natural_key) -%}
-    select r.*
+{#- The applied, not superseded files of a flux source (alias f) joined to its rows (alias r). -#}
+{% macro flux_fichiers_appliques(table_name) -%}
     from {{ source('raw', table_name) }} as r
     inner join {{ source('raw', 'files') }} as f
         on f.source = '{{ table_name }}'
@@ -21,10 +21,36 @@
        and f.applied
        and not f.superseded
     where r._batch_key <= '{{ var("as_of_batch") }}'
-    qualify row_number() over (
-        partition by {{ natural_key | join(', ') }}
-        order by r._batch_key desc, f.load_seq desc, r._line_number desc
-    ) = 1
+{%- endmacro %}
+
+{#-
+  One integer naming a delivered line: its file (load_seq) and line number. Flux sources in
+  the long layout give one row per line, so it names a row.
+-#}
+{% macro id_ligne() -%}
+    (f.load_seq * 4294967296 + r._line_number)
+{%- endmacro %}
+
+{#-
+  The row of each natural key that wins in the state (latest batch, then latest file, then last
+  line), as its `_id_ligne`, with optional aggregates over the key's versions (`extra`). Chosen on
+  narrow rows by a hash aggregate, then fetched by that one integer: a window over the whole wide
+  rows sorted the 71 M national contribution lines through 29 GB of disk (more than 8 minutes).
+-#}
+{% macro flux_gagnants(table_name, natural_key, extra=[]) -%}
+    select
+        {{ natural_key | join(', ') }},
+        arg_max({{ id_ligne() }}, struct_pack(lot := r._batch_key, chargement := f.load_seq, ligne := r._line_number))
+            as _id_ligne{% for e in extra %},
+        {{ e }}{% endfor %}
+    {{ flux_fichiers_appliques(table_name) }}
+    group by {{ natural_key | join(', ') }}
+{%- endmacro %}
+
+{% macro flux_state(table_name, natural_key) -%}
+    select r.*
+    {{ flux_fichiers_appliques(table_name) }}
+      and {{ id_ligne() }} in (select _id_ligne from ({{ flux_gagnants(table_name, natural_key) }}))
 {%- endmacro %}
 
 {#- Latest batch received (YYMM) as the first day of its month, within as_of_batch. -#}
@@ -59,14 +85,7 @@
 -#}
 {% macro flux_versions(table_name) -%}
     select r.*, f.load_seq
-    from {{ source('raw', table_name) }} as r
-    inner join {{ source('raw', 'files') }} as f
-        on f.source = '{{ table_name }}'
-       and f.batch_key = r._batch_key
-       and f.sha256 = r._file_sha256
-       and f.applied
-       and not f.superseded
-    where r._batch_key <= '{{ var("as_of_batch") }}'
+    {{ flux_fichiers_appliques(table_name) }}
 {%- endmacro %}
 
 {#-

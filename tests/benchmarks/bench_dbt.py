@@ -8,12 +8,14 @@ that follows, where the panel rebuilds only the months whose labels can have cha
 are printed and returned; nothing is asserted (conventions: benchmarks measure, they do not judge).
 
     python -m tests.benchmarks.bench_dbt --tier tiny       # a few minutes, proves the script
-    python -m tests.benchmarks.run --only dbt               # national tier (make bench): hours
+    python -m tests.benchmarks.run --only dbt               # national tier (make bench): ~1 h 15
 
-At national scale the preparation dominates: generating the go-live landing (352 files, 285 M lines,
-13 GiB) took 15 min, and its ingestion runs for hours on 2 cores (a Sirene stock file of 1.6 M lines
-took ~50 s, the 1.7 GB contributions extract more than 13 min). Run it alone, and from an empty
-warehouse if a previous ingestion was interrupted (the loader has no per-file transaction).
+At national scale the preparation dominates: generating the go-live landing (352 files, 16 GB)
+takes about 12 min and its ingestion about 35 min on 2 cores (2026-11-27, AMD EPYC). Run it alone,
+with about 80 GB of free disk (landing 16 GB, archive 16 GB, warehouse 28 GB, DuckDB's spill files),
+and from an empty warehouse if a previous ingestion was interrupted (the loader has no per-file
+transaction). A re-run on a prepared folder skips both (files already loaded are skipped; the landing
+may then hold only the last batch).
 
 Peak memory is the maximum resident set size of the dbt process (DuckDB runs inside it), read
 from the kernel's accounting of the child (wait4), plus the peak of the whole process tree sampled
