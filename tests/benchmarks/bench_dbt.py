@@ -12,7 +12,7 @@ are printed and returned; nothing is asserted (conventions: benchmarks measure, 
 
 At national scale the preparation dominates: generating the go-live landing (352 files, 16 GB)
 takes about 12 min and its ingestion about 35 min on 2 cores (2026-11-27, AMD EPYC). Run it alone,
-with about 80 GB of free disk (landing 16 GB, archive 16 GB, warehouse 28 GB, DuckDB's spill files),
+with about 100 GB of free disk (landing 16 GB, archive 16 GB, warehouse up to 51 GB, spill 14 GB),
 and from an empty warehouse if a previous ingestion was interrupted (the loader has no per-file
 transaction). A re-run on a prepared folder skips both (files already loaded are skipped; the landing
 may then hold only the last batch).
