@@ -32,25 +32,42 @@
 {%- endmacro %}
 
 {#-
-  The row of each natural key that wins in the state (latest batch, then latest file, then last
-  line), as its `_id_ligne`, with optional aggregates over the key's versions (`extra`). Chosen on
-  narrow rows by a hash aggregate, then fetched by that one integer: a window over the whole wide
-  rows sorted the 71 M national contribution lines through 29 GB of disk (more than 8 minutes).
+  The row of each natural key (column names of the raw table) that wins in the state (latest batch,
+  then latest file, then last line), as its `_id_ligne`, with optional aggregates over the key's
+  versions (`extra`, over alias r). Chosen on narrow rows by a hash aggregate: a window over the
+  whole wide rows sorted the 71 M national contribution lines through 29 GB of disk (> 8 minutes).
 -#}
 {% macro flux_gagnants(table_name, natural_key, extra=[]) -%}
+    {%- set cle = [] -%}
+    {%- for k in natural_key %}{% do cle.append('r.' ~ k) %}{% endfor -%}
     select
-        {{ natural_key | join(', ') }},
+        {{ cle | join(', ') }},
         arg_max({{ id_ligne() }}, struct_pack(lot := r._batch_key, chargement := f.load_seq, ligne := r._line_number))
             as _id_ligne{% for e in extra %},
         {{ e }}{% endfor %}
     {{ flux_fichiers_appliques(table_name) }}
-    group by {{ natural_key | join(', ') }}
+    group by {{ cle | join(', ') }}
 {%- endmacro %}
 
-{% macro flux_state(table_name, natural_key) -%}
-    select r.*
-    {{ flux_fichiers_appliques(table_name) }}
-      and {{ id_ligne() }} in (select _id_ligne from ({{ flux_gagnants(table_name, natural_key) }}))
+{#-
+  Current state of a flux source: the winning row of each natural key (macro flux_gagnants), fetched
+  by its line id, with the `extra` aggregates over the key's versions beside it. With
+  `premiere_livraison`, also the batch that first delivered the key (`lot_premiere_livraison`) and
+  the month it became usable (`mois_disponible`, macro mois_disponible: the source's first batch
+  predates the delivery log).
+-#}
+{% macro flux_state(table_name, natural_key, extra=[], premiere_livraison=false) -%}
+    {%- set agregats = extra + (['min(r._batch_key) as lot_premiere_livraison'] if premiere_livraison else []) -%}
+    select
+        l.* exclude (_id_ligne){% if agregats %},
+        g.* exclude (_id_ligne, {{ natural_key | join(', ') }}){% endif %}{% if premiere_livraison %},
+        {{ mois_disponible('g.lot_premiere_livraison', '(select min(r._batch_key) ' ~ flux_fichiers_appliques(table_name) ~ ')') }}
+            as mois_disponible{% endif %}
+    from (
+        select r.*, {{ id_ligne() }} as _id_ligne
+        {{ flux_fichiers_appliques(table_name) }}
+    ) as l
+    inner join ({{ flux_gagnants(table_name, natural_key, agregats) }}) as g using (_id_ligne)
 {%- endmacro %}
 
 {#- Latest batch received (YYMM) as the first day of its month, within as_of_batch. -#}
@@ -167,20 +184,4 @@
         )
     )
     group by {{ k }}, numero_version, {{ c }}
-{%- endmacro %}
-
-{#-
-  The first delivery of each key of a flux source, from its versions (macro flux_versions), and the
-  month it became usable (macro mois_disponible: the source's first batch predates the delivery log).
-  `extra` adds aggregates over a key's versions (e.g. the batch of a later stade).
--#}
-{% macro premieres_livraisons(versions, cle, extra=[]) -%}
-    select
-        {{ cle | join(', ') }},
-        min(_batch_key) as lot_premiere_livraison,
-        {{ mois_disponible('min(_batch_key)', '(select min(_batch_key) from ' ~ versions ~ ')') }}
-            as mois_disponible{% for e in extra %},
-        {{ e }}{% endfor %}
-    from {{ versions }}
-    group by {{ cle | join(', ') }}
 {%- endmacro %}

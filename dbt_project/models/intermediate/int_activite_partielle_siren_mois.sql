@@ -9,7 +9,10 @@
 -- Months without any of these are structural zeros, set in the panel under source coverage
 -- (int_couverture_activite_partielle_mois); this model only holds non-empty rows.
 with calendrier as (
+    -- row months from var('debut_panel') only: each row is computed from the records, not from
+    -- earlier rows
     select periode from {{ ref('int_mois_calendrier') }}
+    where periode >= cast('{{ var("debut_panel") }}' as date)
 ),
 
 consommations as (

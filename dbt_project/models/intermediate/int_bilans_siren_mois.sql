@@ -1,6 +1,6 @@
 {#-
   Grain: one row per company (siren) and row month m from the month its first statement becomes
-  usable: the financial-health features of model.md §4.4 from statement N (the latest usable at m)
+  usable (and from var('debut_panel')): the financial-health features of model.md §4.4 from statement N (the latest usable at m)
   and N-1 (the usable statement before N, by fiscal year, not by calendar month).
   Point in time (§3.1): a statement is usable from max(date_cloture + D_fin, date_reception);
   never inside its own fiscal year. Vintages: every statement ever received stays usable, and row m
@@ -15,7 +15,10 @@
 {%- set d_fin = var('delai_bilan_mois') | int -%}
 
 with calendrier as (
+    -- rows only from var('debut_panel'): no feature reads an earlier row month (N and N-1 are
+    -- chosen among statements, not through lags of the monthly grid)
     select periode from {{ ref('int_mois_calendrier') }}
+    where periode >= cast('{{ var("debut_panel") }}' as date)
 ),
 
 diane as (

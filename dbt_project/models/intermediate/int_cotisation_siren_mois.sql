@@ -19,28 +19,44 @@ with enregistrements as (
 ),
 
 mois as (
+    -- each record spread over its months, summed per usability month (the establishments of a
+    -- company mostly declare together: few groups)
     select
         e.siren,
         c.periode,
         e.nb_mois,
-        e.du / e.nb_mois as du_mensuel,
-        e.periode_fin,
         e.utilisable_des,
-        min(e.utilisable_des) over (partition by e.siren, c.periode, e.nb_mois) as couche_utilisable_des
+        sum(e.du / e.nb_mois) as du_mensuel,
+        max(e.periode_fin) as periode_fin
     from enregistrements as e
     inner join {{ ref('int_mois_calendrier') }} as c
         on c.periode >= e.periode_debut and c.periode < e.periode_fin
+    group by all
+),
+
+couches as (
+    -- one layer per periodicity: usable from its first usable record, worth the records usable
+    -- then (hash aggregates: a window over the ~100 M national record-months sorted them all)
+    select
+        siren,
+        periode,
+        nb_mois,
+        sum(du_mensuel) as du_total,
+        max(periode_fin) as periode_fin,
+        min(utilisable_des) as couche_utilisable_des,
+        arg_min(du_mensuel, utilisable_des) as du_couche
+    from mois
+    group by siren, periode, nb_mois
 )
 
 select
     siren,
     periode,
-    sum(du_mensuel) as cotisation,
+    sum(du_total) as cotisation,
     max(periode_fin) as mois_disponible,
     {%- for n, nom in [(1, 'mensuelle'), (3, 'trimestrielle'), (12, 'annuelle')] %}
-    sum(du_mensuel) filter (where nb_mois = {{ n }} and utilisable_des = couche_utilisable_des)
-        as cotisation_{{ nom }},
+    sum(du_couche) filter (where nb_mois = {{ n }}) as cotisation_{{ nom }},
     min(couche_utilisable_des) filter (where nb_mois = {{ n }}) as disponible_{{ nom }}{% if not loop.last %},{% endif %}
     {%- endfor %}
-from mois
+from couches
 group by siren, periode

@@ -1,26 +1,46 @@
 {#-
-  Grain: one row per company (siren) with URSSAF records and calendar month m: the features of
-  theme "dette sociale URSSAF" (model.md §4.5), point in time. Debts are those at the cut-off of
-  m (the 20th); a contribution record of month m-k counts once its whole period has ended (anchor
-  m-1: a quarterly or yearly record only after its quarter or year); lags are exact calendar
-  months on the complete spine.
+  Grain: one row per company (siren) with URSSAF records and calendar month m, from the later of
+  its first record and 24 months before var('debut_panel'): the features of theme "dette sociale
+  URSSAF" (model.md §4.5), point in time. Debts are those at the cut-off of m (the 20th); a
+  contribution record of month m-k counts once its whole period has ended (anchor m-1: a quarterly
+  or yearly record only after its quarter or year); lags are exact calendar months on the spine.
+  Why the spine can start there without changing any value of the panel: before a company's first
+  record every feature is NULL (no coverage), which the panel reads as a missing row; and no
+  feature of month m reaches further back than m-24 (lag 12 of a 12-month mean; the run of months
+  in debt is capped at 24), so months before debut_panel - 24 are never read.
   Structural zero (§4.3): under URSSAF coverage (a contribution record in [m-12, m-1] or any earlier
   debit) debts, plans and CCSF flags are 0 when nothing is open; without coverage, or before the
   plan or CCSF file was ever delivered, they are NULL.
   Per-employee ratios (cross-theme) are computed in the panel.
 -#}
 with calendrier as (
-    select periode from {{ ref('int_mois_calendrier') }}
+    select periode
+    from {{ ref('int_mois_calendrier') }}
+    where periode >= cast(cast('{{ var("debut_panel") }}' as date) - interval 24 month as date)
+),
+
+premier_debit as (
+    select siren, min(periode_prise_en_compte) as premier_mois_debit
+    from {{ ref('stg_urssaf_debit') }}
+    group by siren
 ),
 
 entreprises as (
-    select siren from {{ ref('stg_urssaf_cotisation') }}
-    union
-    select siren from {{ ref('stg_urssaf_debit') }}
-    union
-    select siren from {{ ref('stg_urssaf_delai') }}
-    union
-    select siren from {{ ref('stg_urssaf_ccsf') }}
+    -- each company with a record, from the month of its first one (debts, contributions, plans,
+    -- CCSF events, debit history)
+    select siren, min(premier_mois) as premier_mois
+    from (
+        select siren, min(periode) as premier_mois from {{ ref('int_dette_urssaf_siren_mois') }} group by siren
+        union all
+        select siren, min(periode) from {{ ref('int_cotisation_siren_mois') }} group by siren
+        union all
+        select siren, min(periode) from {{ ref('int_delai_urssaf_siren_mois') }} group by siren
+        union all
+        select siren, min(periode) from {{ ref('int_ccsf_siren_mois') }} group by siren
+        union all
+        select siren, premier_mois_debit from premier_debit
+    )
+    group by siren
 ),
 
 sources_livrees as (
@@ -29,12 +49,6 @@ sources_livrees as (
     select
         exists (select 1 from {{ ref('stg_urssaf_delai') }}) as delais_livres,
         exists (select 1 from {{ ref('stg_urssaf_ccsf') }}) as ccsf_livres
-),
-
-premier_debit as (
-    select siren, min(periode_prise_en_compte) as premier_mois_debit
-    from {{ ref('stg_urssaf_debit') }}
-    group by siren
 ),
 
 series as (
@@ -56,7 +70,7 @@ series as (
         l.delais_livres,
         l.ccsf_livres
     from entreprises as e
-    cross join calendrier as c
+    inner join calendrier as c on c.periode >= e.premier_mois
     cross join sources_livrees as l
     left join {{ ref('int_dette_urssaf_siren_mois') }} as d on d.siren = e.siren and d.periode = c.periode
     left join {{ ref('int_cotisation_siren_mois') }} as ct on ct.siren = e.siren and ct.periode = c.periode

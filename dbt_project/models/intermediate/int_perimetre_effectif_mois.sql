@@ -4,8 +4,13 @@
   Headcount of month p as known at m: the version of int_effectif_entreprise_mois valid at m (the
   latest delivery received by m, model.md §3.2: the company value once delivered, else the sum over
   the establishments, §4.2), else unknown. Anchor a = m - lambda_eff, carried forward at most 2
-  months; lags are exact calendar months, computed on the complete spine (every company x every
-  calendar month) before keeping the active rows. Month p is used by the rows m in
+  months; lags are exact calendar months, computed on each company's complete monthly spine before
+  keeping the active rows.
+  Rows start 12 months before var('debut_panel') (the sector rate of the panel's first month reads
+  the perimeter 12 months earlier). The spine starts lambda + 12 months before that (the furthest
+  lag, and the 3-month change of the anchor reaches no further), or at the company's first
+  headcount month or first active month if later (every earlier month is empty), and ends at its
+  last active month (lags only look back, and inactive months are not output). Month p is used by the rows m in
   [p + lambda, p + lambda + 12]: its version valid at p + lambda (or its first one after), with the
   span of its later versions of the same value, is read through lags of the spine; a revision to
   another value inside that window (rare) is read from `revisions`, one row per (company, row
@@ -16,21 +21,37 @@
 -#}
 {%- set lambda_eff = var('lambda_effectif_mois') | int -%}
 
+{%- set debut_lignes = "cast(cast('" ~ var('debut_panel') ~ "' as date) - interval 12 month as date)" -%}
+
 with calendrier as (
-    select periode from {{ ref('int_mois_calendrier') }}
+    select periode
+    from {{ ref('int_mois_calendrier') }}
+    where periode >= cast({{ debut_lignes }} - to_months({{ lambda_eff + 12 }}) as date)
 ),
 
 entreprises as (
     select * from {{ ref('int_entreprise_caracteristiques') }}
 ),
 
-sirens as (
-    select distinct siren from entreprises
-),
-
 effectifs as (
     select siren, periode, effectif, mois_debut_validite, mois_fin_validite
     from {{ ref('int_effectif_entreprise_mois') }}
+),
+
+bornes as (
+    -- each company's spine: from its first headcount month or first active month to its last
+    -- active month (companies never active have no row)
+    select siren, min(debut) as debut, max(fin) as fin
+    from (
+        select siren, min(periode) as debut, max(periode) as fin
+        from {{ ref('int_etablissements_actifs_mois') }}
+        where nb_etablissements_actifs > 0
+        group by siren
+        union all
+        select siren, min(periode), null from effectifs group by siren
+    )
+    group by siren
+    having max(fin) is not null
 ),
 
 premier_mois_10_salaries as (
@@ -110,8 +131,8 @@ series as (
         case when p.est_revise then u.mois_fin_validite else p.mois_fin_validite end as mois_fin_validite,
         coalesce(ea.nb_etablissements_actifs, 0) as nb_etablissements_actifs,
         p10.premier_mois as premier_mois_10_salaries
-    from sirens as e
-    cross join calendrier as c
+    from bornes as e
+    inner join calendrier as c on c.periode between e.debut and e.fin
     left join premieres as p on p.siren = e.siren and p.periode = c.periode
     left join premieres_revisees as u on u.siren = e.siren and u.periode = c.periode
     left join {{ ref('int_etablissements_actifs_mois') }} as ea on ea.siren = e.siren and ea.periode = c.periode
@@ -206,3 +227,4 @@ select
 from features as f
 inner join entreprises as e on e.siren = f.siren and {{ version_valide('e', 'f.periode') }}
 where f.nb_etablissements_actifs > 0
+  and f.periode >= {{ debut_lignes }}

@@ -3,7 +3,8 @@
   theme "retards de paiement fournisseurs" (model.md §4.6). Anchor a = m-1 (a value date of month
   p is published at p+1); a value counts once delivered by m. The current value may come from
   [a-2, a] (forward fill of 2 months at most); lags are exact calendar months. Paydex is never
-  0-filled: no value is NULL, and fourn_a_paydex says so.
+  0-filled: no value is NULL, and fourn_a_paydex says so. A company's rows start at its first value
+  month (the panel reads a missing row as no value).
 -#}
 with calendrier as (
     select periode from {{ ref('int_mois_calendrier') }}
@@ -15,8 +16,9 @@ valeurs as (
 
 series as (
     select e.siren, c.periode, v.nb_jours, v.mois_disponible
-    from (select distinct siren from valeurs) as e
-    cross join calendrier as c
+    -- from the company's first value month: every earlier row would be empty
+    from (select siren, min(periode) as premier_mois from valeurs group by siren) as e
+    inner join calendrier as c on c.periode >= e.premier_mois
     left join valeurs as v on v.siren = e.siren and v.periode = c.periode
 ),
 

@@ -2,7 +2,7 @@
 -- Amounts were converted from cents exactly once, at parsing. Non-canonical period codes
 -- (quarter 0, month outside 1-3) are excluded here, never normalised (model.md §10).
 with lignes as (
-    {{ flux_state('debit', ['r.debit_id', 'r.numero_compte', 'r.numero_historique']) }}
+    {{ flux_state('debit', ['debit_id', 'numero_compte', 'numero_historique']) }}
 )
 
 select
