@@ -44,7 +44,7 @@ couches as (
         sum(du_mensuel) as du_total,
         max(periode_fin) as periode_fin,
         min(utilisable_des) as couche_utilisable_des,
-        arg_min(du_mensuel, utilisable_des) as du_couche
+        arg_min_null(du_mensuel, utilisable_des) as du_couche
     from mois
     group by siren, periode, nb_mois
 )

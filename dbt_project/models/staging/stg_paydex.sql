@@ -15,12 +15,15 @@ premier_lot as (
 ),
 
 par_lot as (
-    -- one value per key and batch: the last line of the latest file of that batch
-    select siren, date_valeur, nb_jours, _batch_key
+    -- one value per key and batch: the last line of the latest file of that batch (a hash
+    -- aggregate: a window sorted the 62 M national lines)
+    select
+        siren,
+        date_valeur,
+        _batch_key,
+        arg_max_null(nb_jours, struct_pack(chargement := load_seq, ligne := _line_number)) as nb_jours
     from versions
-    qualify row_number() over (
-        partition by siren, date_valeur, _batch_key order by load_seq desc, _line_number desc
-    ) = 1
+    group by siren, date_valeur, _batch_key
 )
 
 select
