@@ -126,10 +126,7 @@ ratios as (
     select
         *,
         {{ safe_div('dette', 'cotisation_mean12m') }} as dette_sur_cotisation,
-        -- consecutive months with a positive debt: rows since the last month without one
-        sum(case when dette > 0 then 0 else 1 end) over (
-            partition by siren order by periode rows between unbounded preceding and current row
-        ) as groupe_dette
+        year(periode) * 12 + month(periode) as rang_mois
     from dettes
 )
 
@@ -152,9 +149,15 @@ select
     lag(dette_sur_cotisation, 12) over w as urssaf_dette_sur_cotisation_lag12,
     dette_sur_cotisation - lag(dette_sur_cotisation, 3) over w as urssaf_dette_sur_cotisation_delta3m,
     dette_sur_cotisation - lag(dette_sur_cotisation, 12) over w as urssaf_dette_sur_cotisation_delta12m,
-    case when dette is not null then least(24, count(*) filter (where dette > 0) over (
-        partition by siren, groupe_dette order by periode rows between unbounded preceding and current row
-    )) end as urssaf_mois_consecutifs_dette,
+    -- consecutive months with a positive debt: months since the last one without (a month before
+    -- the company's first row counts as without); in the window of the lags, so one sort only
+    case
+        when dette > 0 then least(24, rang_mois - coalesce(
+            max(case when not coalesce(dette > 0, false) then rang_mois end) over w,
+            min(rang_mois) over w - 1
+        ))
+        when dette is not null then 0
+    end as urssaf_mois_consecutifs_dette,
     delai_en_cours as urssaf_delai_en_cours,
     {{ safe_div('montant_delais_en_cours', 'cotisation_mean12m') }} as urssaf_delai_montant_sur_cotisation,
     ccsf_24m as urssaf_ccsf_24m,
