@@ -35,7 +35,7 @@ from models.release import (
 from models.scoring import score_list
 from models.splits import backtest_for, windows_for
 from models.store import file_sha256, load_model, save_model
-from models.training import NEGATIVE_SHARE, TrainedModel
+from models.training import NEGATIVE_SHARE, TrainedModel, read_training_set
 from orchestration.ingestion.loader import data_version
 from orchestration.resources import PlatformPaths, Warehouse
 from orchestration.settings import DBT_PROJECT_DIR
@@ -342,7 +342,7 @@ def modele(
                 data_version=dg.DataVersion(version),
             )
         versions = _data_versions(con)
-    panel = pd.read_parquet(path)
+    panel = read_training_set(path, dictionary)
     context.log.info(f"training on {len(panel)} stored rows, decision month {decision}")
     release = train_release(
         panel,
@@ -535,7 +535,7 @@ def evaluation(
             raise dg.Failure(f"the training set of model {version} is not registered")
         path, decision, panel_start, margin, share = ts[0]
         _model, card = load_model(Path(model_path))
-        panel = pd.read_parquet(path)
+        panel = read_training_set(path, dictionary)
         result = run_backtest(
             panel,
             dictionary,

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from models.dictionary import FeatureDictionary, load_dictionary
-from models.training import fit
+from models.training import fit, read_training_set
 
 NAME = "model"
 TRAIN_ROWS = 50_000
@@ -171,7 +171,7 @@ def bench_training(
         )
         extract_seconds = time.perf_counter() - began
     began = time.perf_counter()
-    panel = pd.read_parquet(workdir / "jeu_entrainement.parquet")
+    panel = read_training_set(workdir / "jeu_entrainement.parquet", dictionary)
     read_seconds = time.perf_counter() - began
     began = time.perf_counter()
     release = train_release(

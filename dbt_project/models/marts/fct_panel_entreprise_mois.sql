@@ -84,24 +84,6 @@ perimetre as (
 
 entreprises as (
     select * from {{ ref('int_entreprise_caracteristiques') }}
-),
-
-activite_partielle as (
-    -- consumption windows and authorisations under source coverage: 0 when covered and empty
-    select
-        p.siren,
-        p.periode,
-        case when c.conso_connue_m1 then coalesce(a.heures_conso_m1, 0) / {{ etp }} end as ap_etp_conso,
-        case when c.nb_mois_conso_connus_3m >= 3
-             then coalesce(a.heures_conso_3m, 0) / c.nb_mois_conso_connus_3m / {{ etp }} end as ap_etp_conso_mean3m,
-        case when c.nb_mois_conso_connus_12m >= 9
-             then coalesce(a.heures_conso_12m, 0) / c.nb_mois_conso_connus_12m / {{ etp }} end as ap_etp_conso_mean12m,
-        case when c.nb_mois_conso_connus_12m >= 9 then coalesce(a.nb_mois_conso_12m, 0) end as ap_mois_conso_12m,
-        case when c.demandes_couvertes then coalesce(a.heures_autorisees_m, 0) / {{ etp }} end as ap_etp_autorise_m,
-        case when c.demandes_couvertes then cast(coalesce(a.nb_demandes_3m, 0) > 0 as integer) end as ap_demande_3m
-    from perimetre as p
-    inner join {{ ref('int_couverture_activite_partielle_mois') }} as c on c.periode = p.periode
-    left join {{ ref('int_activite_partielle_siren_mois') }} as a on a.siren = p.siren and a.periode = p.periode
 )
 
 select
@@ -194,13 +176,20 @@ select
     cast(coalesce(r.fourn_a_paydex, 0) as integer) as fourn_a_paydex,
 
     -- theme activite_partielle (model.md §4.7)
-    cast(a.ap_etp_conso as double) as ap_etp_conso,
-    cast(a.ap_etp_conso_mean3m as double) as ap_etp_conso_mean3m,
-    cast(a.ap_etp_conso_mean12m as double) as ap_etp_conso_mean12m,
-    cast(a.ap_mois_conso_12m as integer) as ap_mois_conso_12m,
-    cast({{ safe_div('a.ap_etp_conso_mean3m', 'p.eff_effectif') }} as double) as ap_part_effectif_conso,
-    cast(a.ap_etp_autorise_m as double) as ap_etp_autorise_m,
-    cast(a.ap_demande_3m as integer) as ap_demande_3m,
+    -- consumption windows and authorisations under source coverage: 0 when covered and empty
+    {%- set conso_mean3m = 'case when cap.nb_mois_conso_connus_3m >= 3 then coalesce(ap.heures_conso_3m, 0) / cap.nb_mois_conso_connus_3m / ' ~ etp ~ ' end' %}
+    cast(case when cap.conso_connue_m1 then coalesce(ap.heures_conso_m1, 0) / {{ etp }} end as double) as ap_etp_conso,
+    cast({{ conso_mean3m }} as double) as ap_etp_conso_mean3m,
+    cast(case when cap.nb_mois_conso_connus_12m >= 9
+              then coalesce(ap.heures_conso_12m, 0) / cap.nb_mois_conso_connus_12m / {{ etp }} end as double)
+        as ap_etp_conso_mean12m,
+    cast(case when cap.nb_mois_conso_connus_12m >= 9 then coalesce(ap.nb_mois_conso_12m, 0) end as integer)
+        as ap_mois_conso_12m,
+    cast({{ safe_div(conso_mean3m, 'p.eff_effectif') }} as double) as ap_part_effectif_conso,
+    cast(case when cap.demandes_couvertes then coalesce(ap.heures_autorisees_m, 0) / {{ etp }} end as double)
+        as ap_etp_autorise_m,
+    cast(case when cap.demandes_couvertes then cast(coalesce(ap.nb_demandes_3m, 0) > 0 as integer) end as integer)
+        as ap_demande_3m,
 
     -- theme effectif_contexte (model.md §4.8)
     cast(p.eff_effectif as double) as eff_effectif,
@@ -225,7 +214,9 @@ cross join chargements as c
 left join {{ ref('int_ouverture_procol') }} as o on o.siren = p.siren
 left join {{ ref('int_dette_sociale_siren_mois') }} as u on u.siren = p.siren and u.periode = p.periode
 left join {{ ref('int_retards_paiement_siren_mois') }} as r on r.siren = p.siren and r.periode = p.periode
-left join activite_partielle as a on a.siren = p.siren and a.periode = p.periode
+-- partial activity: the source's coverage of month m, then the company's hours (none: 0 if covered)
+left join {{ ref('int_couverture_activite_partielle_mois') }} as cap on cap.periode = p.periode
+left join {{ ref('int_activite_partielle_siren_mois') }} as ap on ap.siren = p.siren and ap.periode = p.periode
 left join {{ ref('int_bilans_siren_mois') }} as b on b.siren = p.siren and b.periode = p.periode
 left join {{ ref('int_taux_ouverture_division_mois') }} as t
     on t.naf_division = e.naf_division and t.periode = p.periode
