@@ -11,8 +11,9 @@ are printed and returned; nothing is asserted (conventions: benchmarks measure, 
     python -m tests.benchmarks.run --only dbt               # national tier (make bench): ~1 h 15
 
 At national scale the preparation dominates: generating the go-live landing (352 files, 16 GB)
-takes about 12 min and its ingestion about 35 min on 2 cores (2026-11-27, AMD EPYC). Run it alone,
-with about 100 GB of free disk (landing 16 GB, archive 16 GB, warehouse up to 51 GB, spill 14 GB),
+takes about 10 min and its ingestion about 31 min on 2 cores (2026-11-27, AMD EPYC). Run it alone,
+with about 100 GB of free disk (landing 16 GB, archive 16 GB, warehouse up to 55 GB, spill 7-14 GB;
+the landing batches before the last and the archive can be deleted once ingested),
 and from an empty warehouse if a previous ingestion was interrupted (the loader has no per-file
 transaction). A re-run on a prepared folder skips both (files already loaded are skipped; the landing
 may then hold only the last batch).
