@@ -185,3 +185,12 @@
     )
     group by {{ k }}, numero_version, {{ c }}
 {%- endmacro %}
+
+{#-
+  The URSSAF cut-off month of an event dated `jour` (model.md §4.5, the 20th rule): its own month
+  up to the 20th, the next month after it.
+-#}
+{% macro mois_prise_en_compte(jour) -%}
+    cast(date_trunc('month', {{ jour }})
+         + case when day({{ jour }}) > 20 then interval 1 month else interval 0 month end as date)
+{%- endmacro %}

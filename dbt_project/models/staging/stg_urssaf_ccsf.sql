@@ -14,9 +14,7 @@ select
     date_traitement,
     stade,
     action,
-    cast(date_trunc('month', date_traitement)
-         + case when day(date_traitement) > 20 then interval 1 month else interval 0 month end as date)
-        as periode_prise_en_compte,
+    {{ mois_prise_en_compte('date_traitement') }} as periode_prise_en_compte,
     lot_premiere_livraison,
     mois_disponible,
     _batch_key as lot_donnees

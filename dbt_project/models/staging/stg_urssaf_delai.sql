@@ -26,9 +26,7 @@ select
     stade,
     action,
     -- created after the 20th: first counted in the next month's cut-off (as debits)
-    cast(date_trunc('month', date_creation)
-         + case when day(date_creation) > 20 then interval 1 month else interval 0 month end as date)
-        as periode_prise_en_compte,
+    {{ mois_prise_en_compte('date_creation') }} as periode_prise_en_compte,
     lot_premiere_livraison,
     mois_disponible,
     {{ batch_month('lot_caducite') }} as mois_caducite,
