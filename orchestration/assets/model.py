@@ -35,7 +35,13 @@ from models.release import (
 from models.scoring import score_list
 from models.splits import backtest_for, windows_for
 from models.store import file_sha256, load_model, save_model
-from models.training import NEGATIVE_SHARE, TrainedModel, read_training_set
+from models.training import (
+    MAX_SAMPLED_NEGATIVES,
+    NEGATIVE_SHARE,
+    TrainedModel,
+    capped_negative_share,
+    read_training_set,
+)
 from orchestration.ingestion.loader import data_version
 from orchestration.resources import PlatformPaths, Warehouse
 from orchestration.settings import DBT_PROJECT_DIR
@@ -104,6 +110,7 @@ class TrainingSetConfig(dg.Config):
     panel_start: str = "2016-01-01"
     margin_months: int = 1
     negative_share: float = NEGATIVE_SHARE
+    max_sampled_negatives: int | None = MAX_SAMPLED_NEGATIVES  # lowers the share on large panels
 
 
 class ModelConfig(dg.Config):
@@ -159,18 +166,31 @@ def _ensure_registry(con) -> None:
 
 
 def write_training_set(
-    con, columns: list[str], target: Path, panel_start: dt.date, margin_months: int, share: float
+    con,
+    columns: list[str],
+    target: Path,
+    panel_start: dt.date,
+    margin_months: int,
+    share: float,
+    max_sampled_negatives: int | None = MAX_SAMPLED_NEGATIVES,
 ) -> dict:
     """Write the labelled in-scope panel rows to `target` (Parquet) with their sample weight `poids`.
 
-    Every positive row has weight 1; a deterministic `share` of the negative rows (DuckDB hash of
-    siren and month) has weight 1 / share, the others 0. Rows from the start of the backtest's
-    validation window onwards are all kept (V and the test window need the natural prevalence);
-    earlier rows of weight 0 are dropped, which is what keeps the national panel in memory.
+    Every positive row has weight 1; a deterministic share of the negative rows (DuckDB hash of
+    siren and month) has weight 1 / share, the others 0: `share`, lowered when it would sample more
+    than `max_sampled_negatives` rows (models.training.capped_negative_share; returned as
+    `part_negatifs`). Rows from the start of the backtest's validation window onwards are all kept
+    (V and the test window need the natural prevalence); earlier rows of weight 0 are dropped,
+    which is what keeps the national panel in memory.
     """
     decision = con.execute(f"select max(periode) from {PANEL}").fetchall()[0][0]
     release_windows = windows_for(decision, panel_start, margin_months)
     complete_from = backtest_for(release_windows).windows.validation_start
+    negatives = con.execute(
+        f"select count(*) from {PANEL} where dans_perimetre and statut_cible = 'negatif' and periode >= ?",
+        [panel_start],
+    ).fetchall()[0][0]
+    share = capped_negative_share(negatives, share, max_sampled_negatives)
     keep = (
         "true"
         if share >= 1
@@ -181,8 +201,8 @@ def write_training_set(
     con.execute(
         f"""copy (
               select {", ".join(columns)},
-                     case when cible = 1 then 1.0 when {keep} then {1 / share if share < 1 else 1.0}
-                          else 0.0 end as poids
+                     cast(case when cible = 1 then 1 when {keep} then {1 / share if share < 1 else 1}
+                               else 0 end as double) as poids
               from {PANEL}
               where dans_perimetre and statut_cible in ('positif', 'negatif')
                 and periode >= ? and (cible = 1 or periode >= ? or {keep})
@@ -199,6 +219,8 @@ def write_training_set(
         "lignes_completes_depuis": complete_from,
         "lignes": rows,
         "positifs": int(positives),
+        "negatifs_etiquetes": int(negatives),
+        "part_negatifs": share,
     }
 
 
@@ -215,7 +237,8 @@ def write_training_set(
     kinds={"duckdb", "parquet"},
     description=(
         "Labelled in-scope panel rows as Parquet (model.md §7.2), with the sample weight `poids`: every "
-        "positive, a deterministic 25 % of negatives weighted 4 (hash of siren and month), and every row "
+        "positive, a deterministic 25 % of negatives weighted 4 (hash of siren and month; a lower share, "
+        "weighted 1 / share, when 25 % would exceed 3 million rows, as at national scale), and every row "
         "of the validation and test windows (kept whole, at the natural prevalence)."
     ),
 )
@@ -255,10 +278,16 @@ def jeu_entrainement(
         panel_start = dt.date.fromisoformat(config.panel_start)
         target = Path(paths.models_dir) / "jeux_entrainement" / f"{fingerprint[:16]}.parquet"
         extract = write_training_set(
-            con, columns, target, panel_start, config.margin_months, config.negative_share
+            con,
+            columns,
+            target,
+            panel_start,
+            config.margin_months,
+            config.negative_share,
+            config.max_sampled_negatives,
         )
         decision, complete_from = extract["mois_decision"], extract["lignes_completes_depuis"]
-        rows, positives, share = extract["lignes"], extract["positifs"], config.negative_share
+        rows, positives, share = extract["lignes"], extract["positifs"], extract["part_negatifs"]
         digest = file_sha256(target)
         con.execute(
             "insert or replace into ml.jeux_entrainement values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -356,7 +385,12 @@ def modele(
     )
     card = model_card(release, dictionary, versions)
     card["empreinte_entrees"] = fingerprint
-    card["jeu_entrainement"] = {"empreinte": training_set, "chemin": path, "sha256": file_sha256(Path(path))}
+    card["jeu_entrainement"] = {
+        "empreinte": training_set,
+        "chemin": path,
+        "sha256": file_sha256(Path(path)),
+        "part_negatifs": share,  # negatives sampled with weight 1 / share (model.md §7.1)
+    }
     version_dir = save_model(release.model.model, card, model_card_markdown(card), Path(paths.models_dir))
     version = version_dir.name
     metrics = release.validation_metrics

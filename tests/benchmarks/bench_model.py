@@ -184,6 +184,8 @@ def bench_training(
         "mesure": True,
         "lignes_jeu_entrainement": extract["lignes"],
         "positifs": extract["positifs"],
+        "negatifs_etiquetes": extract["negatifs_etiquetes"],
+        "part_negatifs": extract["part_negatifs"],
         "lignes_ponderees_entrainement": int((panel["poids"] > 0).sum()),
         "extraction_parquet_s": round(extract_seconds, 2),
         "lecture_parquet_s": round(read_seconds, 2),

@@ -93,6 +93,7 @@ def test_training_set_and_model_are_registered(platform):
     assert promotion.passed and promotion.metadata["decision"].value == "promu"
     # the release ran the depth x l2 grid of model.md §7.1 and refitted the chosen cell
     card = json.loads((Path(materialization(result, "ml/modele")["chemin"]) / "model_card.json").read_text())
+    assert card["jeu_entrainement"]["part_negatifs"] == training["part_negatifs"] == 0.25  # under the cap
     grid = card["grille_hyperparametres"]
     assert [(c["depth"], c["l2_leaf_reg"]) for c in grid] == [(6, 3), (4, 3)]
     assert [c["retenu"] for c in grid].count(True) == 1
