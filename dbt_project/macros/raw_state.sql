@@ -24,50 +24,36 @@
 {%- endmacro %}
 
 {#-
-  One integer naming a delivered line: its file (load_seq) and line number. Flux sources in
-  the long layout give one row per line, so it names a row.
+  The order in which a flux source's versions of a row win: latest batch, then latest file (its
+  load_seq), then last line of the file, as one integer (batch keys are YYMM digits).
 -#}
-{% macro id_ligne() -%}
-    (f.load_seq * 4294967296 + r._line_number)
+{% macro ordre_livraison() -%}
+    ((cast(r._batch_key as hugeint) << 64) + f.load_seq * 4294967296 + r._line_number)
 {%- endmacro %}
 
 {#-
-  The row of each natural key (column names of the raw table) that wins in the state (latest batch,
-  then latest file, then last line), as its `_id_ligne`, with optional aggregates over the key's
-  versions (`extra`, over alias r). Chosen on narrow rows by a hash aggregate: a window over the
-  whole wide rows sorted the 71 M national contribution lines through 29 GB of disk (> 8 minutes).
+  Current state of a flux source: for each natural key (column names of the raw table), every
+  column of its winning version (latest batch, then latest file, then last line: macro
+  ordre_livraison), with optional aggregates over the key's versions (`extra`, over alias r). With
+  `premiere_livraison`, also the batch that first delivered the key (`lot_premiere_livraison`) and
+  the month it became usable (`mois_disponible`, macro mois_disponible: the source's first batch
+  predates the delivery log).
+  One hash aggregate, each column taken by arg_max on the integer order: a window over the wide
+  rows sorted the 71 M national contribution lines through 29 GB of disk (> 8 minutes), and
+  choosing a line id first then fetching its row read the source twice and joined 71 M rows back.
 -#}
-{% macro flux_gagnants(table_name, natural_key, extra=[]) -%}
+{% macro flux_state(table_name, natural_key, extra=[], premiere_livraison=false) -%}
     {%- set cle = [] -%}
     {%- for k in natural_key %}{% do cle.append('r.' ~ k) %}{% endfor -%}
     select
         {{ cle | join(', ') }},
-        arg_max({{ id_ligne() }}, struct_pack(lot := r._batch_key, chargement := f.load_seq, ligne := r._line_number))
-            as _id_ligne{% for e in extra %},
-        {{ e }}{% endfor %}
+        arg_max(columns(r.* exclude ({{ natural_key | join(', ') }})), {{ ordre_livraison() }}){% for e in extra %},
+        {{ e }}{% endfor %}{% if premiere_livraison %},
+        min(r._batch_key) as lot_premiere_livraison,
+        {{ mois_disponible('min(r._batch_key)', '(select min(r._batch_key) ' ~ flux_fichiers_appliques(table_name) ~ ')') }}
+            as mois_disponible{% endif %}
     {{ flux_fichiers_appliques(table_name) }}
     group by {{ cle | join(', ') }}
-{%- endmacro %}
-
-{#-
-  Current state of a flux source: the winning row of each natural key (macro flux_gagnants), fetched
-  by its line id, with the `extra` aggregates over the key's versions beside it. With
-  `premiere_livraison`, also the batch that first delivered the key (`lot_premiere_livraison`) and
-  the month it became usable (`mois_disponible`, macro mois_disponible: the source's first batch
-  predates the delivery log).
--#}
-{% macro flux_state(table_name, natural_key, extra=[], premiere_livraison=false) -%}
-    {%- set agregats = extra + (['min(r._batch_key) as lot_premiere_livraison'] if premiere_livraison else []) -%}
-    select
-        l.* exclude (_id_ligne){% if agregats %},
-        g.* exclude (_id_ligne, {{ natural_key | join(', ') }}){% endif %}{% if premiere_livraison %},
-        {{ mois_disponible('g.lot_premiere_livraison', '(select min(r._batch_key) ' ~ flux_fichiers_appliques(table_name) ~ ')') }}
-            as mois_disponible{% endif %}
-    from (
-        select r.*, {{ id_ligne() }} as _id_ligne
-        {{ flux_fichiers_appliques(table_name) }}
-    ) as l
-    inner join ({{ flux_gagnants(table_name, natural_key, agregats) }}) as g using (_id_ligne)
 {%- endmacro %}
 
 {#- Latest batch received (YYMM) as the first day of its month, within as_of_batch. -#}
