@@ -83,8 +83,9 @@ def read_training_set(path: str | Path, dictionary: FeatureDictionary) -> pd.Dat
 def capped_negative_share(
     negatives: int, share: float = NEGATIVE_SHARE, cap: int | None = MAX_SAMPLED_NEGATIVES
 ) -> float:
-    """The share of the `negatives` labelled negative rows to sample: `share`, lowered (to 4
-    decimals, rounded down) when it would sample more than `cap` rows; >= 1 keeps every row."""
+    """The share of the `negatives` labelled negative rows to sample: `share` (>= 1: every row),
+    lowered (rounded down to 4 decimals, never below 0.0001) when it would sample more than `cap`
+    rows; `cap=None` never lowers it."""
     if cap is None or negatives <= 0 or share * negatives <= cap:
         return share
     return max(math.floor(cap / negatives * 10_000) / 10_000, 0.0001)
