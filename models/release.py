@@ -25,6 +25,7 @@ from models.splits import (
     month_index,
     month_indices,
     release_rows,
+    rows_where,
     windows_for,
 )
 from models.thresholds import Threshold, choose_thresholds
@@ -66,7 +67,7 @@ class Release:
 def labelled_rows(panel: pd.DataFrame) -> pd.DataFrame:
     """In-scope rows with a known label (never post_ouverture, never beyond L)."""
     mask = panel["dans_perimetre"].astype(bool) & panel["statut_cible"].isin(LABELLED)
-    return panel if mask.all() else panel[mask]  # the training-set extract holds only such rows
+    return rows_where(panel, mask)  # the training-set extract holds only such rows
 
 
 def _counts(frame: pd.DataFrame) -> dict[str, Any]:

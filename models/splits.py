@@ -131,17 +131,17 @@ class WindowRows:
     selection: str = "hors_temps"  # how V is separated from the selection model's training rows
 
 
-def _rows(rows: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+def rows_where(rows: pd.DataFrame, mask: np.ndarray | pd.Series) -> pd.DataFrame:
     """The rows of `mask`; `rows` itself when it keeps them all (no copy of a national frame)."""
-    return rows if mask.all() else rows[mask]
+    return rows if mask.all() else rows[np.asarray(mask)]
 
 
 def release_rows(rows: pd.DataFrame, windows: Windows) -> WindowRows:
     months = month_indices(rows["periode"])
     return WindowRows(
-        train_selection=_rows(rows, _between(months, windows.panel_start, windows.selection_train_end)),
-        validation=_rows(rows, _between(months, windows.validation_start, windows.validation_end)),
-        train_release=_rows(rows, _between(months, windows.panel_start, windows.release_train_end)),
+        train_selection=rows_where(rows, _between(months, windows.panel_start, windows.selection_train_end)),
+        validation=rows_where(rows, _between(months, windows.validation_start, windows.validation_end)),
+        train_release=rows_where(rows, _between(months, windows.panel_start, windows.release_train_end)),
     )
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 from catboost import CatBoostClassifier, Pool
 
 from models.dictionary import MISSING_CATEGORY, FeatureDictionary
-from models.splits import negative_sample_mask
+from models.splits import negative_sample_mask, rows_where
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "loss_function": "Logloss",
@@ -141,7 +141,7 @@ def fit(
     if iterations is not None:
         merged["iterations"] = iterations
     kept, weights = sample_weights(train, negative_share)
-    train_kept = train if kept.all() else train[kept.to_numpy()]
+    train_kept = rows_where(train, kept)
     model = CatBoostClassifier(**merged)
     fit_kwargs: dict[str, Any] = {}
     if validation is not None:
