@@ -33,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -155,6 +156,97 @@ def _slowest_nodes(target: Path, count: int = 10) -> list[dict[str, object]]:
     ]
 
 
+def _node_span(result: dict) -> tuple[datetime, datetime] | None:
+    """When a node started (compile) and finished (execute), from its run_results timings."""
+    stamps = [
+        (
+            datetime.fromisoformat(t["started_at"].replace("Z", "+00:00")),
+            datetime.fromisoformat(t["completed_at"].replace("Z", "+00:00")),
+        )
+        for t in result.get("timing", [])
+        if t.get("started_at") and t.get("completed_at")
+    ]
+    return (min(s for s, _ in stamps), max(e for _, e in stamps)) if stamps else None
+
+
+def critical_path(run_results: dict, manifest: dict) -> dict[str, object]:
+    """The chain of nodes that set the build's wall time, read from what happened.
+
+    From the node that finished last, step back to the predecessor that finished last before it
+    started: its parents, and in `dbt build` the tests of its parents too (a child waits for them).
+    Each link records its own seconds and how long it waited after that predecessor finished
+    (time lost to scheduling, not to the predecessor). Also the total of every node's time, which
+    against the wall time and the number of cores says how busy the build kept the machine.
+    """
+    spans = {r["unique_id"]: span for r in run_results["results"] if (span := _node_span(r))}
+    if not spans:
+        return {}
+    nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
+    tests_of: dict[str, list[str]] = {}
+    for uid, node in nodes.items():
+        if uid.startswith("test."):
+            for parent in node.get("depends_on", {}).get("nodes", []):
+                tests_of.setdefault(parent, []).append(uid)
+
+    def predecessors(uid: str) -> list[str]:
+        parents = nodes.get(uid, {}).get("depends_on", {}).get("nodes", [])
+        # a test waits for its model only, not for the model's other tests
+        tests = (
+            []
+            if uid.startswith(("test.", "unit_test."))
+            else [t for p in parents for t in tests_of.get(p, [])]
+        )
+        return [p for p in [*parents, *tests] if p in spans]
+
+    began = min(s for s, _ in spans.values())
+    chain, current = [], max(spans, key=lambda uid: spans[uid][1])
+    while current:
+        start, end = spans[current]
+        # finished by the time it started (a second of clock slack), and started strictly earlier,
+        # so that each step goes back in time and the walk ends
+        before = [
+            p
+            for p in predecessors(current)
+            if spans[p][1] <= start + timedelta(seconds=1) and spans[p][0] < start
+        ]
+        previous = max(before, key=lambda p: spans[p][1]) if before else None
+        ready = spans[previous][1] if previous else began
+        chain.append(
+            {
+                "node": current.split(".", 2)[-1],
+                "seconds": round((end - start).total_seconds(), 1),
+                "waited_seconds": round(max(0.0, (start - ready).total_seconds()), 1),
+            }
+        )
+        current = previous
+    chain.reverse()
+    return {
+        "nodes_seconds_total": round(sum((e - s).total_seconds() for s, e in spans.values()), 1),
+        "wall_seconds": round((max(e for _, e in spans.values()) - began).total_seconds(), 1),
+        "path": chain,
+    }
+
+
+def _critical_path(target: Path) -> dict[str, object]:
+    results, manifest = target / "run_results.json", target / "manifest.json"
+    if not (results.exists() and manifest.exists()):
+        return {}
+    return critical_path(json.loads(results.read_text()), json.loads(manifest.read_text()))
+
+
+def _print_path(found: dict[str, object]) -> None:
+    if not found:
+        return
+    links = " -> ".join(
+        f"{link['node']} {link['seconds']} s (+{link['waited_seconds']})" for link in found["path"]
+    )
+    print(
+        f"[{NAME}] critical path: {links}; node time {found['nodes_seconds_total']} s "
+        f"over {found['wall_seconds']} s of wall time",
+        flush=True,
+    )
+
+
 def _panel_size(warehouse: Path) -> dict[str, int]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows, companies, months = con.execute(
@@ -201,6 +293,8 @@ def run(tier: str = "national", seed: int = 42, workdir: Path | None = None) -> 
     figures.update(_panel_size(warehouse))
     figures["warehouse_mib"] = round(warehouse.stat().st_size / 2**20, 1)
     figures["slowest_nodes"] = _slowest_nodes(target)
+    figures["critical_path"] = _critical_path(target)
+    _print_path(figures["critical_path"])
     print(
         f"[{NAME}] dbt build: {measured['seconds']} s, peak RSS {measured['peak_rss_mib']} MiB "
         f"(process tree {measured['peak_tree_rss_mib']} MiB), panel {figures['panel_rows']} rows",
@@ -220,6 +314,8 @@ def run(tier: str = "national", seed: int = 42, workdir: Path | None = None) -> 
         return figures
     figures["dbt_build_after_one_delivery"] = monthly
     figures["slowest_nodes_after_one_delivery"] = _slowest_nodes(target)
+    figures["critical_path_after_one_delivery"] = _critical_path(target)
+    _print_path(figures["critical_path_after_one_delivery"])
     print(
         f"[{NAME}] dbt build after the delivery {figures['last_batch']}: {monthly['seconds']} s, "
         f"peak RSS {monthly['peak_rss_mib']} MiB",
