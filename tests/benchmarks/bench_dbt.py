@@ -18,6 +18,10 @@ and from an empty warehouse if a previous ingestion was interrupted (the loader 
 transaction). A re-run on a prepared folder skips both (files already loaded are skipped; the landing
 may then hold only the last batch).
 
+Beside the slowest nodes, the report reads the build's critical path back from dbt's run_results: the
+chain of nodes (models and the tests a child waits for) that set the wall time, each with its own
+seconds and its wait after its predecessor finished, and the total time of every node.
+
 Peak memory is the maximum resident set size of the dbt process (DuckDB runs inside it), read
 from the kernel's accounting of the child (wait4), plus the peak of the whole process tree sampled
 every 0.2 s in case dbt ever spawns workers.
