@@ -539,7 +539,7 @@ def _prepare_data_lines(
 def _count_reused(con: duckdb.DuckDBPyConnection, report: LoadReport, known_lines: str) -> None:
     reused, rows, last = con.sql(
         f"""select count(*), coalesce(sum(k.nb_lignes_sortie), 0), max(k.derniere_periode)
-            from {DATA} d join {known_lines} k using (_line_hash) where d._reused"""
+            from {REUSED} d join {known_lines} k using (_line_hash)"""
     ).fetchall()[0]
     report.lines_loaded += reused
     report.lines_read += reused
@@ -550,8 +550,8 @@ def _count_reused(con: duckdb.DuckDBPyConnection, report: LoadReport, known_line
         report.derniere_periode_renseignee = last.isoformat()
     for item, count in con.sql(
         f"""select w, count(*) from (
-                select unnest(k._avertissements) as w from {DATA} d join {known_lines} k using (_line_hash)
-                where d._reused) group by w order by w"""
+                select unnest(k._avertissements) as w from {REUSED} d join {known_lines} k using (_line_hash)
+            ) group by w order by w"""
     ).fetchall():
         code, _, column = item.partition("|")
         report.add_warning(code, column, int(count))
@@ -577,16 +577,22 @@ def _parse_lines(
         report.add_warning("unknown_column", name, 1)
 
     _prepare_data_lines(con, contract, header_line, header_text, known_lines)
+    # Each copy of the file is dropped once the next one exists: a national file (70 M lines) held
+    # as lines, data lines and parsed cells at once spilled over 40 GB of temp storage.
+    report.lines_blank = con.sql(
+        f"select count(*) from {LINES} where line is null or not regexp_matches(line, '[^ \t]')"
+    ).fetchall()[0][0]
+    con.execute(f"drop table {LINES}")
     sql, warning_flags = _build_parse_sql(contract, mapping, header_line)
     con.execute(sql)
-    blank, read, rejected = con.sql(
-        f"""select (select count(*) from {LINES} where line is null or not regexp_matches(line, '[^ \t]')),
-                   (select count(*) from {PARSED}),
-                   (select count(*) from {PARSED} where _reject is not null)"""
-    ).fetchall()[0]
-    report.lines_blank, report.lines_read, report.lines_rejected = blank, read, rejected
-    report.lines_loaded = read - rejected
     con.execute(f"create or replace temp table {REUSED} as select _line_hash from {DATA} where _reused")
+    con.execute(f"drop table {DATA}")
+    con.execute("drop table if exists _sf_duplicates")
+    read, rejected = con.sql(
+        f"select count(*), count(*) filter (where _reject is not null) from {PARSED}"
+    ).fetchall()[0]
+    report.lines_read, report.lines_rejected = read, rejected
+    report.lines_loaded = read - rejected
     total = read + con.sql(f"select count(*) from {REUSED}").fetchall()[0][0]
     if total == 0 and contract.is_stock:
         raise FatalFileError(
