@@ -1,4 +1,15 @@
 {#-
+  DuckDB estimates the company spine (companies x calendar months, a range join) at 1.2 M rows
+  where it holds 40 M, then builds its hash tables on the spine's wide rows instead of the small
+  tables joined to it: at national scale the query ran out of memory even with 16 GB. The joins
+  below are written with the small side last, so the build-side swap is turned off while this
+  model runs (a global DuckDB setting: with several dbt threads the concurrent node shares it).
+-#}
+{{ config(
+    pre_hook="set disabled_optimizers = 'build_side_probe_side'",
+    post_hook="reset disabled_optimizers",
+) }}
+{#-
   Grain: one row per company (siren) and calendar month m with an establishment active on the last
   day of m: the perimeter of model.md §1 and the headcount features of §4.8, point in time.
   Headcount of month p as known at m: the version of int_effectif_entreprise_mois valid at m (the
@@ -150,7 +161,17 @@ fenetres as (
         case when lag(mois_debut_validite, {{ k }}) over w <= periode
               and (lag(mois_fin_validite, {{ k }}) over w is null or periode < lag(mois_fin_validite, {{ k }}) over w)
              then lag(effectif, {{ k }}) over w
-        end as premiere_m{{ k }}{% if not loop.last %},{% endif %}
+        end as premiere_m{{ k }},
+        {%- endfor %}
+        -- the same, as known at row m-3, for the anchor of row m-3 (3-month changes of the
+        -- per-employee ratios): in this window rather than a second one over the wide rows, whose
+        -- sort ran out of memory at national scale
+        {%- for k in range(lambda_eff, lambda_eff + 3) %}
+        case when lag(mois_debut_validite, {{ k + 3 }}) over w <= cast(periode - interval 3 month as date)
+              and (lag(mois_fin_validite, {{ k + 3 }}) over w is null
+                   or cast(periode - interval 3 month as date) < lag(mois_fin_validite, {{ k + 3 }}) over w)
+             then lag(effectif, {{ k + 3 }}) over w
+        end as premiere_m3_m{{ k }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from series
     window w as (partition by siren order by periode)
@@ -164,10 +185,15 @@ connus as (
         f.nb_etablissements_actifs,
         f.a_eu_10_salaries,
         {%- for k in range(lambda_eff, lambda_eff + 13) %}
-        coalesce(f.premiere_m{{ k }}, r.revision_m{{ k }}) as effectif_m{{ k }}{% if not loop.last %},{% endif %}
+        coalesce(f.premiere_m{{ k }}, r.revision_m{{ k }}) as effectif_m{{ k }},
+        {%- endfor %}
+        {%- for k in range(lambda_eff, lambda_eff + 3) %}
+        coalesce(f.premiere_m3_m{{ k }}, r3.revision_m{{ k }}) as effectif_m3_m{{ k }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from fenetres as f
     left join revisions as r on r.siren = f.siren and r.periode = f.periode
+    -- row m-3 of the spine (the spine is every calendar month of the company: lags are exact)
+    left join revisions as r3 on r3.siren = f.siren and r3.periode = cast(f.periode - interval 3 month as date)
 ),
 
 courant as (
@@ -193,8 +219,10 @@ features as (
         {{ safe_div('effectif_a - effectif_m' ~ (lambda_eff + 3), 'effectif_m' ~ (lambda_eff + 3)) }} as eff_var3m,
         {{ safe_div('effectif_a - effectif_m' ~ (lambda_eff + 12), 'effectif_m' ~ (lambda_eff + 12)) }} as eff_var12m,
         cast(effectif_a is not null as integer) as eff_a_effectif,
-        -- the current headcount of row m-3, for 3-month changes of per-employee ratios
-        lag(effectif_a, 3) over (partition by siren order by periode) as eff_effectif_m3
+        -- the current headcount of row m-3 (its anchor as known then), for 3-month changes of
+        -- per-employee ratios
+        coalesce(effectif_m3_m{{ lambda_eff }}, effectif_m3_m{{ lambda_eff + 1 }}, effectif_m3_m{{ lambda_eff + 2 }})
+            as eff_effectif_m3
     from courant
 )
 
