@@ -8,11 +8,13 @@ that follows, where the panel rebuilds only the months whose labels can have cha
 are printed and returned; nothing is asserted (conventions: benchmarks measure, they do not judge).
 
     python -m tests.benchmarks.bench_dbt --tier tiny       # a few minutes, proves the script
-    python -m tests.benchmarks.run --only dbt               # national tier (make bench): ~1 h 15
+    python -m tests.benchmarks.run --only dbt               # national tier (make bench): ~1 h
 
 At national scale the preparation dominates: generating the go-live landing (352 files, 16 GB)
-takes about 10 min and its ingestion about 31 min on 2 cores (2026-11-27, AMD EPYC). Run it alone,
-with about 100 GB of free disk (landing 16 GB, archive 16 GB, warehouse up to 55 GB, spill 7-14 GB;
+takes about 9 min and its ingestion about 22 min on 2 cores (2026-11-28, AMD EPYC); the full build
+15 min and the monthly one 13 min. Run it alone, with about 100 GB of free disk (landing 16 GB,
+archive 16 GB, warehouse up to 55 GB; the ingestion's temp storage, the parsed copies of the largest
+files, passed 43 GB in one run, and the parser now drops each copy of a file once the next exists;
 the landing batches before the last and the archive can be deleted once ingested),
 and from an empty warehouse if a previous ingestion was interrupted (the loader has no per-file
 transaction). A re-run on a prepared folder skips both (files already loaded are skipped; the landing
