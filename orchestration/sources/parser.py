@@ -534,6 +534,7 @@ def _prepare_data_lines(
                 where _line_hash in (select _line_hash from {known_lines})
                   and _line_hash not in (select _line_hash from _sf_duplicates)"""
         )
+        con.execute("drop table _sf_duplicates")
 
 
 def _count_reused(con: duckdb.DuckDBPyConnection, report: LoadReport, known_lines: str) -> None:
@@ -577,8 +578,9 @@ def _parse_lines(
         report.add_warning("unknown_column", name, 1)
 
     _prepare_data_lines(con, contract, header_line, header_text, known_lines)
-    # Each copy of the file is dropped once the next one exists: a national file (70 M lines) held
-    # as lines, data lines and parsed cells at once spilled over 40 GB of temp storage.
+    # Each copy of the file is dropped once the next one exists: held at once (lines, data lines,
+    # parsed cells), the national contribution and debit files parsed side by side spilled over
+    # 40 GB of temp storage.
     report.lines_blank = con.sql(
         f"select count(*) from {LINES} where line is null or not regexp_matches(line, '[^ \t]')"
     ).fetchall()[0][0]
@@ -587,7 +589,6 @@ def _parse_lines(
     con.execute(sql)
     con.execute(f"create or replace temp table {REUSED} as select _line_hash from {DATA} where _reused")
     con.execute(f"drop table {DATA}")
-    con.execute("drop table if exists _sf_duplicates")
     read, rejected = con.sql(
         f"select count(*), count(*) filter (where _reject is not null) from {PARSED}"
     ).fetchall()[0]
